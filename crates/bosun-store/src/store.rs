@@ -283,9 +283,11 @@ impl Store {
         let clean = backend.get(records::META_CLEAN)?.is_some();
         if let Some((row, _)) = backend.last_in(&records::log_key(0), &records::log_key(u64::MAX))? {
             let last_logged = records::split_log_key(&row)?;
-            if last_logged != stored_revision {
+            // The counter may run ahead of the log (a reservation carried over by a clean close),
+            // never behind it.
+            if last_logged > stored_revision {
                 return Err(StoreError::Corrupt(format!(
-                    "the log ends at revision {last_logged} but the revision counter says {stored_revision}"
+                    "the log ends at revision {last_logged}, past the revision counter {stored_revision}"
                 )));
             }
         }
@@ -484,6 +486,9 @@ fn shutdown(inner: &Arc<Inner>, threads: &Mutex<Vec<JoinHandle<()>>>) -> Result<
     inner.head.send_modify(|_| {});
     let writer = inner.writer.lock();
     let mut batch = Batch::default();
+    // The counter may be past the last write (after a recovery that skipped a reservation):
+    // persist it, or the next clean open would hand those revisions out again.
+    batch.insert(records::META_REVISION, records::encode_u64(writer.last_revision).to_vec());
     batch.insert(records::META_CLEAN, b"1".to_vec());
     inner.backend.apply(batch)?;
     inner.backend.flush()?;

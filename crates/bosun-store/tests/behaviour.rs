@@ -402,6 +402,40 @@ on_both_backends! {
         assert_eq!(next_event(&mut watch).await.revision, 14);
     }
 
+    background_compaction_keeps_the_configured_count_of_revisions(place) {
+        let store = place.open(bosun_store::StoreConfig {
+            compaction_interval: Some(Duration::from_millis(10)),
+            history_min_revisions: 10,
+            history_min_age: Duration::ZERO,
+            ..config()
+        });
+        for i in 0..50 {
+            store.create(&pod("a", &format!("p{i}")), Uuid::new_v4(), "v").await.unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while store.compacted_revision() < 40 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(store.compacted_revision(), 40, "keeps exactly the last 10 revisions");
+        assert!(matches!(store.watch(WatchRequest::new(pods(), 39)), Err(StoreError::Expired { oldest: 40, .. })));
+        assert_eq!(store.list(&ListRequest::all(pods()), |_| true).unwrap().items.len(), 50, "live objects stay");
+    }
+
+    background_compaction_keeps_history_younger_than_the_configured_age(place) {
+        let store = place.open(bosun_store::StoreConfig {
+            compaction_interval: Some(Duration::from_millis(10)),
+            history_min_revisions: 1,
+            history_min_age: Duration::from_secs(3600),
+            ..config()
+        });
+        for i in 0..20 {
+            store.create(&pod("a", &format!("p{i}")), Uuid::new_v4(), "v").await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(store.compacted_revision(), 0, "nothing is older than an hour");
+        store.watch(WatchRequest::new(pods(), 0)).unwrap();
+    }
+
     a_closed_store_refuses_work_and_ends_its_watches(place) {
         let store = place.open(config());
         let mut watch = store.watch(WatchRequest::new(pods(), 0)).unwrap();
