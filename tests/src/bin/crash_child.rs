@@ -30,10 +30,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = StoreConfig { durability, compaction_interval: None, ..StoreConfig::default() };
     let store = Store::open(&dir, config)?;
     let writers = 4;
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for writer in 0..writers {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut rng = Rng::new(seed.wrapping_add(writer));
             loop {
                 // Each writer owns the keys congruent to it, so its view of their state is exact.
@@ -56,13 +56,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         out.flush().expect("stdout");
                     }
                     Err(StoreError::Conflict { .. } | StoreError::NotFound | StoreError::AlreadyExists) => {}
-                    Err(error) => panic!("write failed: {error}"),
+                    Err(error) => {
+                        eprintln!("crash child: write failed: {error}");
+                        std::process::exit(2);
+                    }
                 }
             }
-        }));
+        });
     }
-    for task in tasks {
-        task.await?;
-    }
-    Ok(())
+    // The writers run until the parent kills this process; one finishing means it failed.
+    tasks.join_next().await.expect("at least one writer")?;
+    Err("a writer stopped".into())
 }
