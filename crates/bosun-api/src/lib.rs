@@ -1,1 +1,27 @@
-//! Kubernetes API semantics for Bosun.
+//! Kubernetes API semantics for Bosun: what kube-apiserver 1.35 does between a request and the
+//! store, shared by every front end (HTTP, the in-process client, controllers).
+//!
+//! - [`api::Api`]: the verbs (create, get, list, update, patch, delete, watch, status, scale).
+//! - [`registry`] and [`discovery`]: the built-in resource types and their discovery documents.
+//! - [`defaults`], [`validation`], [`metadata_rules`]: what a write is checked and completed with.
+//! - [`selector`], [`options`]: label and field selectors, list and watch options.
+//! - [`patch`], [`smp`]: JSON, merge, strategic merge and apply patches.
+//! - [`table`]: the Table representation `kubectl get` prints.
+//! - [`status`]: the Status error object.
+
+pub mod api;
+pub mod clock;
+pub mod defaults;
+pub mod discovery;
+pub mod meta;
+pub mod metadata_rules;
+pub mod options;
+pub mod patch;
+pub mod registry;
+pub mod scale;
+pub mod selector;
+pub mod smp;
+pub mod status;
+pub mod table;
+pub mod validation;
+pub mod watch;

@@ -1,0 +1,262 @@
+//! The router: maps URLs, verbs, query parameters and content negotiation onto `bosun_api::Api`.
+//!
+//! It is a `tower::Service` (an axum `Router`), so the same value serves TCP, TLS and in-process
+//! callers: `kube::Client::new(router, "default")` needs no socket.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use bosun_api::api::{Api, Deleted, Subresource, WriteOptions};
+use bosun_api::registry::ResourceType;
+use bosun_api::status::Status;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde_json::Value;
+
+use crate::negotiate::{self, BodyFormat};
+use crate::path::{self, ApiPath, ResourcePath};
+use crate::respond;
+
+/// Limits and identity of the HTTP front.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest request body accepted; larger ones get 413. Default 3 MiB, as upstream.
+    pub body_limit_bytes: usize,
+    /// `host:port` advertised in discovery documents.
+    pub server_address: String,
+    /// Concurrent watches allowed; more get 429. Default 10 000.
+    pub watches_max: usize,
+    /// How long a watch without `timeoutSeconds` lasts. Default 30 minutes.
+    pub watch_timeout_default: Duration,
+    /// How often a watch that allows bookmarks gets one. Default 60 seconds.
+    pub bookmark_interval: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            body_limit_bytes: 3 * 1024 * 1024,
+            server_address: "127.0.0.1:6443".into(),
+            watches_max: 10_000,
+            watch_timeout_default: Duration::from_secs(1800),
+            bookmark_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Shared state of the router.
+#[derive(Clone)]
+pub struct HttpState {
+    pub(crate) api: Api,
+    pub(crate) config: Arc<HttpConfig>,
+    pub(crate) watch_slots: Arc<tokio::sync::Semaphore>,
+    pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// A handle that ends every open watch cleanly when the server shuts down.
+pub struct ShutdownHandle(tokio::sync::watch::Sender<bool>);
+
+impl ShutdownHandle {
+    /// Ends open watches (their streams close) and makes new ones end at once.
+    pub fn shutdown(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// Builds the router over `api`.
+pub fn router(api: Api, config: HttpConfig) -> (axum::Router, ShutdownHandle) {
+    let (shutdown_tx, shutdown) = tokio::sync::watch::channel(false);
+    let state = HttpState {
+        api,
+        watch_slots: Arc::new(tokio::sync::Semaphore::new(config.watches_max)),
+        config: Arc::new(config),
+        shutdown,
+    };
+    let router = axum::Router::new().fallback(handle).with_state(state);
+    (router, ShutdownHandle(shutdown_tx))
+}
+
+/// Query parameters; a repeated key keeps its first value.
+pub(crate) type Query = HashMap<String, String>;
+
+fn parse_query(query: Option<&str>) -> Query {
+    let mut out = Query::new();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        out.entry(key.into_owned()).or_insert_with(|| value.into_owned());
+    }
+    out
+}
+
+async fn handle(State(state): State<HttpState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let query = parse_query(parts.uri.query());
+    let path = parts.uri.path().to_string();
+    let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
+
+    if let Some(response) = crate::endpoints::non_api(&state, &parts.method, &path, &parts.headers) {
+        return response;
+    }
+    let Some(api_path) = path::parse(&path) else {
+        return respond::status(&Status::path_not_found());
+    };
+    let body = match axum::body::to_bytes(body, state.config.body_limit_bytes).await {
+        Ok(body) => body,
+        Err(_) => return respond::status(&Status::too_large(state.config.body_limit_bytes)),
+    };
+    let result = match api_path {
+        ApiPath::Resource(resource_path) => {
+            handle_resource(&state, &parts.method, &parts.headers, resource_path, &query, accept.as_deref(), body).await
+        }
+        discovery => crate::endpoints::discovery(&state, &parts.method, &discovery, accept.as_deref()),
+    };
+    result.unwrap_or_else(|status| respond::status(&status))
+}
+
+/// Write options of a PATCH (the same parameters as any write).
+pub(crate) fn write_options_for_patch(query: &Query) -> Result<WriteOptions, Status> {
+    write_options(query)
+}
+
+fn write_options(query: &Query) -> Result<WriteOptions, Status> {
+    let dry_run = match query.get("dryRun").map(String::as_str) {
+        None | Some("") => false,
+        Some("All") => true,
+        Some(other) => {
+            return Err(Status::invalid(
+                "CreateOptions",
+                "meta.k8s.io",
+                "",
+                &[bosun_api::status::FieldError::not_supported("dryRun", other, &["All"])],
+            ));
+        }
+    };
+    if let Some(validation) = query.get("fieldValidation")
+        && !matches!(validation.as_str(), "" | "Ignore" | "Warn" | "Strict")
+    {
+        return Err(Status::invalid(
+            "CreateOptions",
+            "meta.k8s.io",
+            "",
+            &[bosun_api::status::FieldError::not_supported(
+                "fieldValidation",
+                validation.as_str(),
+                &["Ignore", "Strict", "Warn"],
+            )],
+        ));
+    }
+    Ok(WriteOptions { dry_run, field_manager: query.get("fieldManager").cloned() })
+}
+
+/// Decodes a JSON or YAML object body.
+pub(crate) fn decode_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Status> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    // kubectl's generators (`create namespace`, `create deployment`...) send protobuf and never
+    // fall back to JSON.
+    if content_type.is_some_and(crate::protobuf::is_protobuf) {
+        return crate::protobuf::decode(body).map_err(|e| Status::bad_request(e.to_string()));
+    }
+    let value: Value = match negotiate::body_format(content_type)? {
+        BodyFormat::Json => serde_json::from_slice(body)
+            .map_err(|e| Status::bad_request(format!("the body of the request could not be decoded as JSON: {e}")))?,
+        BodyFormat::Yaml => crate::yaml::from_slice(body)?,
+    };
+    if !value.is_object() {
+        return Err(Status::bad_request("the body of the request must be an object"));
+    }
+    Ok(value)
+}
+
+fn subresource_of(rt: &ResourceType, path: &ResourcePath) -> Result<Option<&'static str>, Status> {
+    match path.subresource.as_deref() {
+        None => Ok(None),
+        Some(sub) => {
+            rt.subresources.iter().find(|s| s.name == sub).map(|s| Some(s.name)).ok_or_else(Status::path_not_found)
+        }
+    }
+}
+
+async fn handle_resource(
+    state: &HttpState,
+    method: &Method,
+    headers: &HeaderMap,
+    path: ResourcePath,
+    query: &Query,
+    accept: Option<&str>,
+    body: Bytes,
+) -> Result<Response, Status> {
+    let rt =
+        bosun_api::registry::find(&path.group, &path.version, &path.resource).ok_or_else(Status::path_not_found)?;
+    let subresource = subresource_of(rt, &path)?;
+    let api = &state.api;
+    let namespace = path.namespace.as_deref().unwrap_or("");
+    if rt.namespaced && path.name.is_some() && path.namespace.is_none() {
+        return Err(Status::path_not_found());
+    }
+    let watching = path.watch_prefix || query.get("watch").is_some_and(|w| !matches!(w.as_str(), "false" | "0" | ""));
+    match (method.clone(), path.name.as_deref(), subresource) {
+        (Method::GET, None, None) if watching => {
+            crate::watch::serve(state, rt, path.namespace.as_deref(), query, accept)
+        }
+        (Method::GET, None, None) => {
+            let output = negotiate::negotiate(accept, true)?;
+            let list = crate::list::list(api, rt, path.namespace.as_deref(), query)?;
+            respond::list(rt, &list, output, query, api)
+        }
+        (Method::GET, Some(name), None | Some("status")) => {
+            let output = negotiate::negotiate(accept, false)?;
+            let object = api.get(rt, namespace, name)?;
+            respond::object(rt, object, output, query, api, StatusCode::OK)
+        }
+        (Method::GET, Some(name), Some("scale")) => {
+            Ok(respond::json(StatusCode::OK, &api.get_scale(rt, namespace, name)?))
+        }
+        (Method::POST, None, None) => {
+            let output = negotiate::negotiate(accept, false)?;
+            let body = decode_body(headers, &body)?;
+            let created = api.create(rt, namespace, body, &write_options(query)?).await?;
+            respond::object(rt, created, output, query, api, StatusCode::CREATED)
+        }
+        (Method::PUT, Some(name), sub @ (None | Some("status"))) => {
+            let output = negotiate::negotiate(accept, false)?;
+            let body = decode_body(headers, &body)?;
+            let which = if sub.is_some() { Subresource::Status } else { Subresource::Main };
+            let updated = api.update(rt, namespace, name, which, body, &write_options(query)?).await?;
+            respond::object(rt, updated, output, query, api, StatusCode::OK)
+        }
+        (Method::PUT, Some(name), Some("scale")) => {
+            let body = decode_body(headers, &body)?;
+            Ok(respond::json(
+                StatusCode::OK,
+                &api.update_scale(rt, namespace, name, body, &write_options(query)?).await?,
+            ))
+        }
+        (Method::PUT, Some(name), Some("finalize")) => {
+            let body = decode_body(headers, &body)?;
+            let updated = api.finalize_namespace(rt, name, body, &write_options(query)?).await?;
+            Ok(respond::json(StatusCode::OK, &updated))
+        }
+        (Method::PATCH, Some(name), sub) => {
+            crate::patch::patch(state, rt, namespace, name, sub, headers, query, accept, &body).await
+        }
+        (Method::DELETE, Some(name), None) => {
+            let options = crate::delete::options(query, &body)?;
+            match api.delete(rt, namespace, name, &options).await? {
+                Deleted::Object(object) => Ok(respond::json(StatusCode::OK, &object)),
+                Deleted::Status(status) => Ok(respond::json(StatusCode::OK, &status.to_value())),
+            }
+        }
+        (Method::DELETE, None, None) if rt.verbs.contains(&"deletecollection") => {
+            crate::delete::delete_collection(api, rt, path.namespace.as_deref(), query, &body).await
+        }
+        (method, _, _) => Err(Status::method_not_allowed(method.as_str())),
+    }
+}
+
+/// Wraps a body in a response with a JSON content type.
+pub(crate) fn json_bytes(code: StatusCode, body: impl Into<Body>) -> Response {
+    (code, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.into()).into_response()
+}

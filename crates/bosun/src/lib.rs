@@ -1,0 +1,162 @@
+//! Bosun: an embedded Kubernetes control plane.
+//!
+//! A [`Cluster`] opens (or creates) a data directory, bootstraps the namespaces a cluster starts
+//! with, and hands out the ways in: the [`bosun_api::api::Api`] for in-process calls, an axum
+//! router that is a `tower::Service`, and a `kube::Client` over that router (no socket needed).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//!
+//! let cluster = bosun::Cluster::builder().temporary().start().await?;
+//! let configmaps: kube::Api<ConfigMap> = kube::Api::default_namespaced(cluster.kube_client());
+//! let list = configmaps.list(&Default::default()).await?;
+//! # Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bosun_api::api::Api;
+use bosun_api::clock::{Clock, SystemClock};
+use bosun_http::{HttpConfig, ShutdownHandle};
+use bosun_store::{Durability, Store, StoreConfig};
+
+/// Why a cluster could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The temporary directory could not be made.
+    #[error("could not create a temporary data directory: {0}")]
+    TempDir(#[source] std::io::Error),
+    /// The store could not open the data directory (in use by another process, damaged, ...).
+    #[error("could not open the store in {dir}: {source}")]
+    Store {
+        /// The store's directory.
+        dir: PathBuf,
+        /// The cause.
+        #[source]
+        source: bosun_store::StoreError,
+    },
+    /// Creating the initial namespaces failed.
+    #[error("could not bootstrap the cluster: {0}")]
+    Bootstrap(#[source] bosun_api::status::Status),
+}
+
+/// Settings of a [`Cluster`].
+pub struct ClusterBuilder {
+    data_dir: Option<PathBuf>,
+    durability: Durability,
+    clock: Arc<dyn Clock>,
+    http: HttpConfig,
+    api_port: u16,
+}
+
+/// A running control plane.
+pub struct Cluster {
+    api: Api,
+    router: axum::Router,
+    shutdown: ShutdownHandle,
+    data_dir: PathBuf,
+    _temporary: Option<tempfile::TempDir>,
+}
+
+impl Cluster {
+    /// Starts describing a cluster.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder {
+            data_dir: None,
+            durability: Durability::Immediate,
+            clock: Arc::new(SystemClock),
+            http: HttpConfig::default(),
+            api_port: 6443,
+        }
+    }
+
+    /// The in-process API: every front end's semantics, without HTTP.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// The router: a `tower::Service` that serves the Kubernetes HTTP API.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
+    /// A kube-rs client that talks to this cluster in-process (default namespace `default`).
+    pub fn kube_client(&self) -> kube::Client {
+        kube::Client::new(self.router.clone(), "default")
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// Ends open watches and closes the store cleanly.
+    pub fn shutdown(&self) -> Result<(), bosun_store::StoreError> {
+        self.shutdown.shutdown();
+        self.api.store().close()
+    }
+
+    /// The shutdown handle of the router's watches.
+    pub fn shutdown_handle(&self) -> &ShutdownHandle {
+        &self.shutdown
+    }
+}
+
+impl ClusterBuilder {
+    /// Keep state in `dir` (created if missing).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Keep state in a temporary directory removed when the cluster is dropped.
+    pub fn temporary(mut self) -> Self {
+        self.data_dir = None;
+        self
+    }
+
+    /// When writes are acknowledged (default: `Immediate`, durable before acknowledged).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// The clock every time-dependent decision reads (a `VirtualClock` in tests).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// HTTP limits and the address discovery advertises.
+    pub fn http(mut self, http: HttpConfig) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The port the `kubernetes` Service points at.
+    pub fn api_port(mut self, port: u16) -> Self {
+        self.api_port = port;
+        self
+    }
+
+    /// Opens the store, bootstraps and builds the router.
+    pub async fn start(self) -> Result<Cluster, StartError> {
+        let (data_dir, temporary) = match self.data_dir {
+            Some(dir) => (dir, None),
+            None => {
+                let temporary = tempfile::Builder::new().prefix("bosun-").tempdir().map_err(StartError::TempDir)?;
+                (temporary.path().to_path_buf(), Some(temporary))
+            }
+        };
+        let store_dir = data_dir.join("store");
+        let config = StoreConfig { durability: self.durability, ..StoreConfig::default() };
+        let store = Store::open(&store_dir, config).map_err(|source| StartError::Store { dir: store_dir, source })?;
+        let api = Api::with_clock(store, self.clock);
+        api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
+        tokio::spawn(bosun_controllers::namespace::run(api.clone()));
+        let (router, shutdown) = bosun_http::router(api.clone(), self.http);
+        Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })
+    }
+}

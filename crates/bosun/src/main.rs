@@ -1,0 +1,201 @@
+//! The `bosun` program: `bosun serve` runs the control plane on one data directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bosun_http::HttpConfig;
+use bosun_http::auth::Tokens;
+use bosun_http::server::{self, Security};
+use bosun_store::Durability;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "bosun", version, about = "An embedded Kubernetes control plane")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Kubernetes API from a data directory.
+    Serve(ServeArgs),
+    /// Print Bosun's version and the Kubernetes version it serves.
+    Version,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Where state lives; created if missing.
+    #[arg(long, default_value = "./bosun-data", env = "BOSUN_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:6443", env = "BOSUN_LISTEN")]
+    listen: SocketAddr,
+    /// When writes are acknowledged.
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Immediate)]
+    durability: DurabilityArg,
+    /// Serve plain HTTP without authentication (loopback addresses only).
+    #[arg(long)]
+    insecure_http: bool,
+    /// Extra bearer tokens, one per line in kube-apiserver's static-token format.
+    #[arg(long)]
+    tokens_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DurabilityArg {
+    /// Acknowledge only after a flush covering the write (group commit).
+    Immediate,
+    /// Acknowledge once applied; flush every 500 ms.
+    Periodic,
+    /// Acknowledge once applied; flush only at shutdown.
+    None,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => {
+            println!("bosun {} (Kubernetes v1.35 API)", env!("CARGO_PKG_VERSION"));
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Serve(args) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("BOSUN_LOG")
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .init();
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+            match runtime.block_on(serve(args)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("bosun: {error}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn io_context(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> String {
+    let message = format!("{what} {}", path.display());
+    move |e| format!("{message}: {e}")
+}
+
+/// Reads the admin token, or makes one at first start.
+fn admin_token(data_dir: &Path) -> Result<String, String> {
+    let path = data_dir.join("admin-token");
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_string()),
+        _ => {
+            let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            std::fs::write(&path, &token).map_err(io_context("could not write", &path))?;
+            Ok(token)
+        }
+    }
+}
+
+fn kubeconfig(server: &str, ca_pem: Option<&str>, token: Option<&str>) -> String {
+    let cluster = match ca_pem {
+        Some(ca) => format!(
+            "    server: {server}\n    certificate-authority-data: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(ca)
+        ),
+        None => format!("    server: {server}\n"),
+    };
+    let user = match token {
+        Some(token) => format!("    token: {token}\n"),
+        None => "    {}\n".to_string(),
+    };
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: bosun\n  cluster:\n{cluster}users:\n- name: bosun-admin\n  user:\n{user}contexts:\n- name: bosun\n  context:\n    cluster: bosun\n    user: bosun-admin\n    namespace: default\ncurrent-context: bosun\n"
+    )
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    if args.insecure_http && !args.listen.ip().is_loopback() {
+        return Err(format!(
+            "--insecure-http serves without authentication and is allowed only on loopback; {} is not. \
+             Drop --insecure-http to serve TLS with tokens, or listen on 127.0.0.1.",
+            args.listen
+        ));
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(io_context("could not create the data directory", &args.data_dir))?;
+    let listener = server::bind(args.listen).await.map_err(|e| {
+        format!("could not listen on {}: {e} (is another server using the port? try --listen 127.0.0.1:0)", args.listen)
+    })?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let durability = match args.durability {
+        DurabilityArg::Immediate => Durability::Immediate,
+        DurabilityArg::Periodic => Durability::Periodic(Duration::from_millis(500)),
+        DurabilityArg::None => Durability::None,
+    };
+    let http = HttpConfig { server_address: address.to_string(), ..HttpConfig::default() };
+    let cluster = bosun::Cluster::builder()
+        .data_dir(&args.data_dir)
+        .durability(durability)
+        .http(http)
+        .api_port(address.port())
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let recovery = cluster.api().store().recovery().clone();
+    tracing::info!(revision = recovery.revision, recovery_ms = recovery.duration.as_secs_f64() * 1e3, "store opened");
+
+    let (security, server_url, ca_pem, token) = if args.insecure_http {
+        (Security::InsecureHttp, format!("http://{address}"), None, None)
+    } else {
+        let pki = bosun_http::tls::load_or_create(&args.data_dir.join("pki")).map_err(|e| e.to_string())?;
+        let config = bosun_http::tls::server_config(&pki).map_err(|e| e.to_string())?;
+        let token = admin_token(&args.data_dir)?;
+        let mut tokens = vec![token.clone()];
+        if let Some(file) = &args.tokens_file {
+            tokens.extend(Tokens::read_file(file).map_err(io_context("could not read the tokens file", file))?);
+        }
+        let host = if address.ip().is_unspecified() { "127.0.0.1".to_string() } else { address.ip().to_string() };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let url = format!("https://{host}:{}", address.port());
+        (Security::Tls { config, tokens: Tokens::new(tokens) }, url, Some(pki.ca_pem), Some(token))
+    };
+
+    // The files a client needs: a kubeconfig, and the in-cluster service-account files.
+    let kubeconfig_path = args.data_dir.join("kubeconfig");
+    std::fs::write(&kubeconfig_path, kubeconfig(&server_url, ca_pem.as_deref(), token.as_deref()))
+        .map_err(io_context("could not write", &kubeconfig_path))?;
+    if let (Some(ca), Some(token)) = (&ca_pem, &token) {
+        let sa = args.data_dir.join("serviceaccount");
+        std::fs::create_dir_all(&sa).map_err(io_context("could not create", &sa))?;
+        for (file, content) in [("ca.crt", ca.as_str()), ("namespace", "default"), ("token", token.as_str())] {
+            std::fs::write(sa.join(file), content).map_err(io_context("could not write", &sa.join(file)))?;
+        }
+    }
+    let kubeconfig_abs = std::fs::canonicalize(&kubeconfig_path).unwrap_or(kubeconfig_path);
+    println!("Bosun is serving the Kubernetes API at {server_url}");
+    println!("export KUBECONFIG={}", kubeconfig_abs.display());
+
+    let shutdown = async {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("shutting down");
+    };
+    let router = cluster.router();
+    let handle_shutdown = async {
+        shutdown.await;
+        cluster.shutdown_handle().shutdown();
+    };
+    server::serve(listener, router, security, handle_shutdown).await.map_err(|e| e.to_string())?;
+    cluster.shutdown().map_err(|e| format!("closing the store failed: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! Real kubectl v1.35 against `bosun serve` over TLS with a bearer token: discovery, create,
+//! get in every output, apply, label, annotate, patch, scale, delete, namespaces, proxy, and
+//! persistence across `kill -9`.
+
+mod support;
+
+use support::{KUBIA_V1, Server};
+
+#[test]
+fn discovery_lists_the_groups_and_resources_of_a_1_35_cluster() {
+    let server = Server::start(&[]);
+    let versions = server.ok(&["api-versions"]);
+    for gv in ["apps/v1", "batch/v1", "v1", "autoscaling/v2", "rbac.authorization.k8s.io/v1"] {
+        assert!(versions.lines().any(|l| l == gv), "{gv} missing from api-versions:\n{versions}");
+    }
+    let resources = server.ok(&["api-resources"]);
+    let line = |name: &str| {
+        resources
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{resources}"))
+            .to_string()
+    };
+    assert!(line("deployments").contains("deploy") && line("deployments").contains("Deployment"));
+    assert!(line("cronjobs").contains("cj") && line("cronjobs").contains("batch/v1"));
+    assert!(line("jobs").contains("batch/v1"));
+    assert!(line("namespaces").contains("false"), "namespaces are cluster-scoped");
+    let batch = server.ok(&["get", "--raw", "/apis/batch"]);
+    let batch: serde_json::Value = serde_json::from_str(&batch).unwrap();
+    assert_eq!(batch["kind"], "APIGroup");
+    assert_eq!(batch["preferredVersion"]["groupVersion"], "batch/v1");
+    let version = server.ok(&["version", "-o", "json"]);
+    let version: serde_json::Value = serde_json::from_str(&version).unwrap();
+    assert_eq!(version["serverVersion"]["minor"], "35");
+}
+
+#[test]
+fn create_get_and_yaml_show_the_seed_deployment_with_its_defaults() {
+    let server = Server::start(&[]);
+    let created = server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+    assert_eq!(created.trim(), "deployment.apps/kubia created");
+    let table = server.ok(&["get", "deployments"]);
+    let mut lines = table.lines();
+    let header: Vec<_> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+    assert!(lines.next().unwrap().starts_with("kubia "));
+    let wide = server.ok(&["get", "deploy", "kubia", "-o", "wide"]);
+    assert!(wide.contains("luksa/kubia:v1") && wide.contains("app=kubia"), "{wide}");
+    let yaml = server.ok(&["get", "deploy", "kubia", "-o", "yaml"]);
+    for expected in [
+        "progressDeadlineSeconds: 600",
+        "revisionHistoryLimit: 10",
+        "maxSurge: 25%",
+        "maxUnavailable: 25%",
+        "type: RollingUpdate",
+        "generation: 1",
+        "uid: ",
+        "resourceVersion: ",
+        "creationTimestamp: ",
+    ] {
+        assert!(yaml.contains(expected), "{expected} missing from:\n{yaml}");
+    }
+    let name = server.ok(&["get", "deploy", "-o", "name"]);
+    assert_eq!(name.trim(), "deployment.apps/kubia");
+}
+
+#[test]
+fn applying_the_same_manifest_twice_changes_nothing() {
+    let server = Server::start(&[]);
+    assert_eq!(server.ok_stdin(&["apply", "-f", "-"], KUBIA_V1).trim(), "deployment.apps/kubia created");
+    let before = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.resourceVersion}"]);
+    assert_eq!(server.ok_stdin(&["apply", "-f", "-"], KUBIA_V1).trim(), "deployment.apps/kubia unchanged");
+    let after = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.resourceVersion}"]);
+    assert_eq!(before, after);
+    let v2 = KUBIA_V1.replace("luksa/kubia:v1", "luksa/kubia:v2");
+    assert_eq!(server.ok_stdin(&["apply", "-f", "-"], &v2).trim(), "deployment.apps/kubia configured");
+    let image = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    assert_eq!(image, "luksa/kubia:v2");
+}
+
+#[test]
+fn server_side_apply_creates_then_updates() {
+    let server = Server::start(&[]);
+    let out = server.ok_stdin(&["apply", "--server-side", "-f", "-"], KUBIA_V1);
+    assert!(out.contains("deployment.apps/kubia serverside-applied"), "{out}");
+    let v2 = KUBIA_V1.replace("replicas: 3", "replicas: 4");
+    server.ok_stdin(&["apply", "--server-side", "-f", "-"], &v2);
+    assert_eq!(server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.replicas}"]), "4");
+}
+
+#[test]
+fn label_annotate_set_image_patch_and_scale_change_the_object() {
+    let server = Server::start(&[]);
+    server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+    server.ok(&["label", "deploy", "kubia", "tier=web"]);
+    server.ok(&["annotate", "deploy", "kubia", "note=hello"]);
+    server.ok(&["set", "image", "deployment/kubia", "nodejs=luksa/kubia:v2"]);
+    server.ok(&["patch", "deploy", "kubia", "--type=merge", "-p", r#"{"spec":{"minReadySeconds":5}}"#]);
+    server.ok(&[
+        "patch",
+        "deploy",
+        "kubia",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/revisionHistoryLimit","value":4}]"#,
+    ]);
+    server.ok(&[
+        "patch",
+        "deploy",
+        "kubia",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"nodejs","env":[{"name":"A","value":"1"}]}]}}}}"#,
+    ]);
+    server.ok(&["scale", "deploy", "kubia", "--replicas=5"]);
+    let get = |path: &str| server.ok(&["get", "deploy", "kubia", "-o", &format!("jsonpath={path}")]);
+    assert_eq!(get("{.metadata.labels.tier}"), "web");
+    assert_eq!(get("{.metadata.annotations.note}"), "hello");
+    assert_eq!(get("{.spec.template.spec.containers[0].image}"), "luksa/kubia:v2");
+    assert_eq!(get("{.spec.template.spec.containers[0].env[0].value}"), "1");
+    assert_eq!(get("{.spec.minReadySeconds}"), "5");
+    assert_eq!(get("{.spec.revisionHistoryLimit}"), "4");
+    assert_eq!(get("{.spec.replicas}"), "5");
+}
+
+#[test]
+fn a_namespace_is_created_and_deleting_it_removes_its_contents() {
+    let server = Server::start(&[]);
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n";
+    assert_eq!(server.ok_stdin(&["create", "-f", "-"], namespace).trim(), "namespace/demo created");
+    let namespaces = server.ok(&["get", "namespaces"]);
+    assert!(namespaces.lines().any(|l| l.starts_with("demo ") && l.contains("Active")), "{namespaces}");
+    let configmap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: inside\n  namespace: demo\ndata:\n  a: b\n";
+    server.ok_stdin(&["create", "-f", "-"], configmap);
+    // kubectl waits until the namespace is gone: the namespace controller empties and finalizes it.
+    let deleted = server.ok(&["delete", "namespace", "demo", "--timeout=60s"]);
+    assert_eq!(deleted.trim(), "namespace \"demo\" deleted");
+    let missing = server.fails(&["get", "namespace", "demo"]);
+    assert!(missing.contains("NotFound"), "{missing}");
+    let error = server.fails(&["delete", "namespace", "default"]);
+    assert!(error.contains("Forbidden") && error.contains("this namespace may not be deleted"), "{error}");
+}
+
+#[test]
+fn errors_from_the_server_read_as_on_a_real_cluster() {
+    let server = Server::start(&[]);
+    let missing = server.fails(&["get", "deploy", "nope"]);
+    assert!(missing.contains("Error from server (NotFound): deployments.apps \"nope\" not found"), "{missing}");
+    server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+    let again = server.fails_stdin(&["create", "-f", "-"], KUBIA_V1);
+    assert!(again.contains("AlreadyExists"), "{again}");
+}
+
+#[test]
+fn objects_and_resource_versions_survive_kill_9() {
+    let server = Server::start(&[]);
+    server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+    server.ok(&["create", "configmap", "settings", "--from-literal=a=b"]);
+    let rv = server.ok(&["get", "cm", "settings", "-o", "jsonpath={.metadata.resourceVersion}"]);
+    let server = Server::start_in(server.kill_9_keeping_data(), &[]);
+    assert_eq!(server.ok(&["get", "cm", "settings", "-o", "jsonpath={.metadata.resourceVersion}"]), rv);
+    assert_eq!(server.ok(&["get", "cm", "settings", "-o", "jsonpath={.data.a}"]), "b");
+    assert!(server.ok(&["get", "deploy"]).contains("kubia"));
+}
+
+#[test]
+fn the_create_generators_work_although_they_send_protobuf() {
+    let server = Server::start(&[]);
+    assert_eq!(server.ok(&["create", "namespace", "custom-namespace"]).trim(), "namespace/custom-namespace created");
+    assert_eq!(
+        server.ok(&["create", "configmap", "settings", "--from-literal=a=b", "-n", "custom-namespace"]).trim(),
+        "configmap/settings created"
+    );
+    assert_eq!(
+        server.ok(&["create", "deployment", "web", "--image=nginx:1", "--replicas=2"]).trim(),
+        "deployment.apps/web created"
+    );
+    assert_eq!(
+        server.ok(&["create", "secret", "generic", "token", "--from-literal=k=v"]).trim(),
+        "secret/token created"
+    );
+    assert_eq!(server.ok(&["create", "service", "clusterip", "web", "--tcp=80:8080"]).trim(), "service/web created");
+    assert_eq!(server.ok(&["create", "job", "pi", "--image=perl"]).trim(), "job.batch/pi created");
+    assert_eq!(
+        server.ok(&["create", "cronjob", "tick", "--image=busybox", "--schedule=*/1 * * * *"]).trim(),
+        "cronjob.batch/tick created"
+    );
+    assert_eq!(server.ok(&["get", "cm", "settings", "-n", "custom-namespace", "-o", "jsonpath={.data.a}"]), "b");
+    assert_eq!(server.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]), "2");
+    assert_eq!(server.ok(&["get", "secret", "token", "-o", "jsonpath={.data.k}"]), "dg==");
+    assert_eq!(server.ok(&["get", "cronjob", "tick", "-o", "jsonpath={.spec.schedule}"]), "*/1 * * * *");
+}

@@ -1,0 +1,243 @@
+//! kube-rs 5 against Bosun in-process: `kube::Client::new(router, "default")`, no socket.
+//! Each test names the Kubernetes behaviour it checks, as a kube-rs user would notice it.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::watcher;
+use serde_json::json;
+
+async fn cluster() -> bosun::Cluster {
+    bosun::Cluster::builder().temporary().start().await.expect("start a temporary cluster")
+}
+
+fn configmap(name: &str, value: &str) -> ConfigMap {
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {"app": "demo"}},
+        "data": {"key": value},
+    }))
+    .unwrap()
+}
+
+fn deployment(name: &str, image: &str) -> Deployment {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "nodejs", "image": image}]},
+            },
+        },
+    }))
+    .unwrap()
+}
+
+fn api_error(error: kube::Error) -> kube::core::Status {
+    match error {
+        kube::Error::Api(status) => *status,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_default_namespaces_exist_from_the_first_start() {
+    let cluster = cluster().await;
+    let namespaces: Api<Namespace> = Api::all(cluster.kube_client());
+    let names: Vec<String> = namespaces
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    for expected in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+        assert!(names.contains(&expected.to_string()), "{expected} missing from {names:?}");
+    }
+}
+
+#[tokio::test]
+async fn typed_crud_round_trips_with_server_owned_metadata() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let created = configmaps.create(&PostParams::default(), &configmap("one", "a")).await.unwrap();
+    let meta = &created.metadata;
+    assert!(meta.uid.as_deref().is_some_and(|u| u.len() == 36));
+    assert!(meta.creation_timestamp.is_some());
+    let rv: u64 = meta.resource_version.as_deref().unwrap().parse().unwrap();
+    assert_eq!(meta.namespace.as_deref(), Some("default"));
+
+    let fetched = configmaps.get("one").await.unwrap();
+    assert_eq!(fetched.data.unwrap()["key"], "a");
+
+    let mut changed = created.clone();
+    changed.data = Some([("key".to_string(), "b".to_string())].into());
+    let replaced = configmaps.replace("one", &PostParams::default(), &changed).await.unwrap();
+    let new_rv: u64 = replaced.metadata.resource_version.as_deref().unwrap().parse().unwrap();
+    assert!(new_rv > rv, "resourceVersion moves on a change");
+
+    let list = configmaps.list(&ListParams::default().labels("app=demo")).await.unwrap();
+    assert_eq!(list.items.len(), 1);
+    configmaps.delete("one", &DeleteParams::default()).await.unwrap();
+    assert_eq!(api_error(configmaps.get("one").await.unwrap_err()).code, 404);
+}
+
+#[tokio::test]
+async fn a_stale_resource_version_on_replace_is_a_409_conflict() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let created = configmaps.create(&PostParams::default(), &configmap("c", "a")).await.unwrap();
+    let mut first = created.clone();
+    first.data = Some([("key".to_string(), "first".to_string())].into());
+    configmaps.replace("c", &PostParams::default(), &first).await.unwrap();
+    let mut stale = created;
+    stale.data = Some([("key".to_string(), "stale".to_string())].into());
+    let status = api_error(configmaps.replace("c", &PostParams::default(), &stale).await.unwrap_err());
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert_eq!(configmaps.get("c").await.unwrap().data.unwrap()["key"], "first", "nothing was written");
+}
+
+#[tokio::test]
+async fn creating_a_taken_name_is_already_exists() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    configmaps.create(&PostParams::default(), &configmap("dup", "a")).await.unwrap();
+    let status = api_error(configmaps.create(&PostParams::default(), &configmap("dup", "b")).await.unwrap_err());
+    assert_eq!((status.code, status.reason.as_str()), (409, "AlreadyExists"));
+    assert_eq!(status.message, "configmaps \"dup\" already exists");
+}
+
+#[tokio::test]
+async fn deployments_get_upstream_defaults_and_generation_one() {
+    let cluster = cluster().await;
+    let deployments: Api<Deployment> = Api::default_namespaced(cluster.kube_client());
+    let created = deployments.create(&PostParams::default(), &deployment("kubia", "luksa/kubia:v1")).await.unwrap();
+    assert_eq!(created.metadata.generation, Some(1));
+    let spec = created.spec.unwrap();
+    assert_eq!(spec.progress_deadline_seconds, Some(600));
+    assert_eq!(spec.revision_history_limit, Some(10));
+    let strategy = spec.strategy.unwrap();
+    assert_eq!(strategy.type_.as_deref(), Some("RollingUpdate"));
+    let rolling = strategy.rolling_update.unwrap();
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    assert_eq!(rolling.max_surge, Some(IntOrString::String("25%".into())));
+    assert_eq!(rolling.max_unavailable, Some(IntOrString::String("25%".into())));
+}
+
+#[tokio::test]
+async fn every_patch_type_applies_and_spec_changes_move_the_generation() {
+    let cluster = cluster().await;
+    let deployments: Api<Deployment> = Api::default_namespaced(cluster.kube_client());
+    deployments.create(&PostParams::default(), &deployment("web", "nginx:1")).await.unwrap();
+    let params = PatchParams::default();
+
+    // Strategic merge: containers merge by name, so only the image changes.
+    let smp = json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "nginx:2"}]}}}});
+    let patched = deployments.patch("web", &params, &Patch::Strategic(smp)).await.unwrap();
+    let containers = patched.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers.clone();
+    assert_eq!((containers.len(), containers[0].image.as_deref()), (1, Some("nginx:2")));
+    assert_eq!(patched.metadata.generation, Some(2));
+
+    // Merge patch.
+    let merged = deployments.patch("web", &params, &Patch::Merge(json!({"spec": {"replicas": 5}}))).await.unwrap();
+    assert_eq!(merged.spec.unwrap().replicas, Some(5));
+
+    // JSON patch.
+    let ops: json_patch_ops::Patch = serde_json::from_value(json!([
+        {"op": "replace", "path": "/spec/replicas", "value": 2}
+    ]))
+    .unwrap();
+    let jsonpatched = deployments.patch("web", &params, &Patch::<()>::Json(ops)).await.unwrap();
+    assert_eq!(jsonpatched.spec.unwrap().replicas, Some(2));
+
+    // Server-side apply creates when missing.
+    let apply = PatchParams::apply("tests");
+    let applied = deployments.patch("applied", &apply, &Patch::Apply(deployment("applied", "nginx:1"))).await.unwrap();
+    assert_eq!(applied.metadata.generation, Some(1));
+}
+
+/// The JSON-patch type kube-core takes.
+mod json_patch_ops {
+    pub use json_patch_for_kube::Patch;
+}
+
+#[tokio::test]
+async fn a_metadata_only_change_keeps_the_deployment_generation_but_annotations_move_it() {
+    let cluster = cluster().await;
+    let deployments: Api<Deployment> = Api::default_namespaced(cluster.kube_client());
+    deployments.create(&PostParams::default(), &deployment("gen", "nginx:1")).await.unwrap();
+    let params = PatchParams::default();
+    let labelled =
+        deployments.patch("gen", &params, &Patch::Merge(json!({"metadata": {"labels": {"x": "y"}}}))).await.unwrap();
+    assert_eq!(labelled.metadata.generation, Some(1));
+    let annotated = deployments
+        .patch("gen", &params, &Patch::Merge(json!({"metadata": {"annotations": {"a": "b"}}})))
+        .await
+        .unwrap();
+    assert_eq!(annotated.metadata.generation, Some(2), "Deployments count annotation changes");
+}
+
+#[tokio::test]
+async fn an_identical_write_keeps_the_resource_version() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let created = configmaps.create(&PostParams::default(), &configmap("same", "a")).await.unwrap();
+    let again = configmaps.replace("same", &PostParams::default(), &created).await.unwrap();
+    assert_eq!(again.metadata.resource_version, created.metadata.resource_version);
+}
+
+#[tokio::test]
+async fn the_watcher_sees_initial_state_and_changes_in_both_list_modes() {
+    let cluster = cluster().await;
+    let client = cluster.kube_client();
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    configmaps.create(&PostParams::default(), &configmap("before", "a")).await.unwrap();
+    for config in [watcher::Config::default(), watcher::Config::default().streaming_lists()] {
+        let mut stream = watcher(configmaps.clone(), config).boxed();
+        let mut saw_init_done = false;
+        let mut saw_before = false;
+        while !saw_init_done {
+            match tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap() {
+                watcher::Event::InitApply(cm) => saw_before |= cm.metadata.name.as_deref() == Some("before"),
+                watcher::Event::InitDone => saw_init_done = true,
+                _ => {}
+            }
+        }
+        assert!(saw_before);
+        let name = format!("after-{}", uuid::Uuid::new_v4().simple());
+        configmaps.create(&PostParams::default(), &configmap(&name, "b")).await.unwrap();
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap();
+            if let watcher::Event::Apply(cm) = event
+                && cm.metadata.name.as_deref() == Some(name.as_str())
+            {
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn creating_in_a_missing_namespace_is_404_and_writes_nothing() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::namespaced(cluster.kube_client(), "nowhere");
+    let status = api_error(configmaps.create(&PostParams::default(), &configmap("x", "a")).await.unwrap_err());
+    assert_eq!((status.code, status.message.as_str()), (404, "namespaces \"nowhere\" not found"));
+}
+
+#[tokio::test]
+async fn an_invalid_name_is_422_with_a_cause_on_metadata_name() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let status = api_error(configmaps.create(&PostParams::default(), &configmap("Not_Valid", "a")).await.unwrap_err());
+    assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"));
+    let causes = status.details.unwrap().causes;
+    assert_eq!(causes[0].field, "metadata.name");
+    let all = configmaps.list(&ListParams::default()).await.unwrap();
+    assert!(all.items.is_empty(), "nothing was written");
+}
