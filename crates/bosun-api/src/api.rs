@@ -582,6 +582,10 @@ impl Api {
             object_meta.remove("namespace");
             return Ok(String::new());
         }
+        if url_namespace.is_empty() {
+            let name = object_meta.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            return Err(Status::invalid(rt.kind, rt.group, &name, &[FieldError::required("metadata.namespace", "")]));
+        }
         let body_namespace = object_meta.get("namespace").and_then(Value::as_str).unwrap_or("");
         if !body_namespace.is_empty() && body_namespace != url_namespace {
             return Err(Status::bad_request(

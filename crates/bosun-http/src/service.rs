@@ -196,6 +196,10 @@ async fn handle_resource(
     if rt.namespaced && path.name.is_some() && path.namespace.is_none() {
         return Err(Status::path_not_found());
     }
+    // The all-namespaces collection of a namespaced type only lists and watches.
+    if rt.namespaced && path.namespace.is_none() && *method != Method::GET {
+        return Err(Status::method_not_allowed(method.as_str()));
+    }
     let watching = path.watch_prefix || query.get("watch").is_some_and(|w| !matches!(w.as_str(), "false" | "0" | ""));
     match (method.clone(), path.name.as_deref(), subresource) {
         (Method::GET, None, None) if watching => {

@@ -189,3 +189,99 @@ fn the_create_generators_work_although_they_send_protobuf() {
     assert_eq!(server.ok(&["get", "secret", "token", "-o", "jsonpath={.data.k}"]), "dg==");
     assert_eq!(server.ok(&["get", "cronjob", "tick", "-o", "jsonpath={.spec.schedule}"]), "*/1 * * * *");
 }
+
+#[test]
+fn a_bad_token_is_refused_with_401() {
+    let server = Server::start(&[]);
+    let good = std::fs::read_to_string(&server.kubeconfig).unwrap();
+    let token_line = good.lines().find(|l| l.trim_start().starts_with("token:")).unwrap().to_string();
+    let bad = good.replace(&token_line, "    token: not-the-token");
+    let bad_path = server.data_dir.join("bad-kubeconfig");
+    std::fs::write(&bad_path, bad).unwrap();
+    let output = std::process::Command::new(support::kubectl_path())
+        .args(["get", "namespaces", "--kubeconfig"])
+        .arg(&bad_path)
+        .env("HOME", &server.home)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // kubectl's words for a 401.
+    assert!(stderr.contains("You must be logged in to the server"), "{stderr}");
+}
+
+#[test]
+fn kubectl_proxy_serves_the_seeds_first_steps_without_credentials() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let server = Server::start(&[]);
+    let mut proxy = std::process::Command::new(support::kubectl_path())
+        .args(["proxy", "--port=0"])
+        .env("KUBECONFIG", &server.kubeconfig)
+        .env("HOME", &server.home)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(proxy.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().strip_prefix("Starting to serve on ").unwrap_or_else(|| panic!("{line}")).to_string();
+    let get = |path: &str| -> serde_json::Value {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        // The proxy may answer chunked: take the JSON object out of the body.
+        let start = body.find('{').unwrap();
+        let end = body.rfind('}').unwrap();
+        serde_json::from_str(&body[start..=end]).unwrap()
+    };
+    let batch = get("/apis/batch");
+    assert_eq!(batch["kind"], "APIGroup");
+    assert_eq!(batch["name"], "batch");
+    let resources = get("/apis/batch/v1");
+    let names: Vec<&str> =
+        resources["resources"].as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
+    assert!(names.contains(&"jobs") && names.contains(&"cronjobs"), "{names:?}");
+    let root = get("/");
+    assert!(root["paths"].as_array().unwrap().iter().any(|p| p == "/apis/batch/v1"));
+    proxy.kill().unwrap();
+    let _ = proxy.wait();
+}
+
+#[test]
+fn get_watch_prints_new_objects_as_they_arrive() {
+    use std::io::{BufRead, BufReader};
+    let server = Server::start(&[]);
+    server.ok(&["create", "configmap", "first", "--from-literal=a=b"]);
+    let mut watch = std::process::Command::new(support::kubectl_path())
+        .args(["get", "configmaps", "-w"])
+        .env("KUBECONFIG", &server.kubeconfig)
+        .env("HOME", &server.home)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = lines_rx.recv_timeout(left).unwrap_or_else(|_| panic!("no line with {needle}"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    };
+    assert!(wait_for("first").starts_with("first"));
+    server.ok(&["create", "configmap", "second", "--from-literal=a=b"]);
+    assert!(wait_for("second").starts_with("second"));
+    watch.kill().unwrap();
+    let _ = watch.wait();
+}

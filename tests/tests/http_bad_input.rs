@@ -1,0 +1,189 @@
+//! Bad input over HTTP, through the router in-process: each class gets the Status upstream sends
+//! (reason and code), and nothing is written.
+
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    body: Value,
+}
+
+async fn send(
+    cluster: &bosun::Cluster,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = cluster.router().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply { status, body }
+}
+
+/// Asserts a Status reply with this code and reason.
+fn assert_status(reply: &Reply, code: u16, reason: &str) {
+    assert_eq!(reply.status.as_u16(), code, "{}", reply.body);
+    assert_eq!(reply.body["kind"], "Status", "{}", reply.body);
+    assert_eq!(reply.body["code"], code);
+    assert_eq!(reply.body["reason"], reason, "{}", reply.body);
+    assert_eq!(reply.body["status"], "Failure");
+}
+
+async fn configmap_count(cluster: &bosun::Cluster) -> usize {
+    let reply = send(cluster, Method::GET, "/api/v1/namespaces/default/configmaps", None, vec![]).await;
+    reply.body["items"].as_array().map_or(0, Vec::len)
+}
+
+async fn cluster() -> bosun::Cluster {
+    bosun::Cluster::builder().temporary().start().await.unwrap()
+}
+
+const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
+
+#[tokio::test]
+async fn malformed_json_is_400_bad_request_and_writes_nothing() {
+    let cluster = cluster().await;
+    let reply = send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), b"{\"metadata\": {".to_vec()).await;
+    assert_status(&reply, 400, "BadRequest");
+    assert_eq!(configmap_count(&cluster).await, 0);
+}
+
+#[tokio::test]
+async fn an_unknown_content_type_is_415() {
+    let cluster = cluster().await;
+    let reply = send(&cluster, Method::POST, CONFIGMAPS, Some("text/plain"), b"hello".to_vec()).await;
+    assert_status(&reply, 415, "UnsupportedMediaType");
+    assert_eq!(configmap_count(&cluster).await, 0);
+}
+
+#[tokio::test]
+async fn an_unknown_patch_type_is_415() {
+    let cluster = cluster().await;
+    let body = serde_json::to_vec(&json!({"metadata": {"name": "p"}})).unwrap();
+    send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), body).await;
+    let reply =
+        send(&cluster, Method::PATCH, &format!("{CONFIGMAPS}/p"), Some("application/json"), b"{}".to_vec()).await;
+    assert_status(&reply, 415, "UnsupportedMediaType");
+}
+
+#[tokio::test]
+async fn a_body_over_3_mib_is_413() {
+    let cluster = cluster().await;
+    let big = json!({"metadata": {"name": "big"}, "data": {"a": "x".repeat(3 * 1024 * 1024 + 1)}});
+    let reply =
+        send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), serde_json::to_vec(&big).unwrap()).await;
+    assert_status(&reply, 413, "RequestEntityTooLarge");
+    assert_eq!(configmap_count(&cluster).await, 0);
+}
+
+#[tokio::test]
+async fn a_wrong_kind_in_the_body_is_400() {
+    let cluster = cluster().await;
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}});
+    let reply =
+        send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), serde_json::to_vec(&secret).unwrap()).await;
+    assert_status(&reply, 400, "BadRequest");
+    assert!(reply.body["message"].as_str().unwrap().contains("cannot be handled as a ConfigMap"));
+    assert_eq!(configmap_count(&cluster).await, 0);
+}
+
+#[tokio::test]
+async fn a_name_mismatch_between_url_and_body_is_400() {
+    let cluster = cluster().await;
+    let body = serde_json::to_vec(&json!({"metadata": {"name": "a"}})).unwrap();
+    send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), body).await;
+    let other = serde_json::to_vec(&json!({"metadata": {"name": "b"}, "data": {"x": "y"}})).unwrap();
+    let reply = send(&cluster, Method::PUT, &format!("{CONFIGMAPS}/a"), Some("application/json"), other).await;
+    assert_status(&reply, 400, "BadRequest");
+    assert_eq!(reply.body["message"], "the name of the object (b) does not match the name on the URL (a)");
+}
+
+#[tokio::test]
+async fn an_invalid_name_is_422_with_one_cause_on_metadata_name() {
+    let cluster = cluster().await;
+    let body = serde_json::to_vec(&json!({"metadata": {"name": "Bad_Name"}})).unwrap();
+    let reply = send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), body).await;
+    assert_status(&reply, 422, "Invalid");
+    assert_eq!(reply.body["details"]["kind"], "ConfigMap");
+    assert_eq!(reply.body["details"]["causes"][0]["field"], "metadata.name");
+    assert_eq!(reply.body["details"]["causes"][0]["reason"], "FieldValueInvalid");
+    assert_eq!(configmap_count(&cluster).await, 0);
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_and_unsupported_methods_405() {
+    let cluster = cluster().await;
+    assert_status(&send(&cluster, Method::GET, "/api/v1/foos", None, vec![]).await, 404, "NotFound");
+    assert_status(&send(&cluster, Method::GET, "/apis/nope/v1", None, vec![]).await, 404, "NotFound");
+    assert_status(
+        &send(&cluster, Method::POST, "/api/v1/configmaps", Some("application/json"), b"{}".to_vec()).await,
+        405,
+        "MethodNotAllowed",
+    );
+}
+
+#[tokio::test]
+async fn bad_selectors_and_list_options_are_400_or_422() {
+    let cluster = cluster().await;
+    let bad_label = send(&cluster, Method::GET, &format!("{CONFIGMAPS}?labelSelector=a%20in%20(b"), None, vec![]).await;
+    assert_status(&bad_label, 400, "BadRequest");
+    let bad_field =
+        send(&cluster, Method::GET, &format!("{CONFIGMAPS}?fieldSelector=spec.foo%3Dx"), None, vec![]).await;
+    assert_status(&bad_field, 400, "BadRequest");
+    let bad_match =
+        send(&cluster, Method::GET, &format!("{CONFIGMAPS}?resourceVersionMatch=Exact"), None, vec![]).await;
+    assert_status(&bad_match, 422, "Invalid");
+    let watch_list =
+        send(&cluster, Method::GET, &format!("{CONFIGMAPS}?watch=1&sendInitialEvents=true"), None, vec![]).await;
+    assert_status(&watch_list, 422, "Invalid");
+    let bad_token = send(&cluster, Method::GET, &format!("{CONFIGMAPS}?limit=1&continue=garbage"), None, vec![]).await;
+    assert_status(&bad_token, 400, "BadRequest");
+}
+
+#[tokio::test]
+async fn a_json_patch_that_cannot_apply_is_422_and_writes_nothing() {
+    let cluster = cluster().await;
+    let body = serde_json::to_vec(&json!({"metadata": {"name": "p"}, "data": {"a": "1"}})).unwrap();
+    let created = send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), body).await;
+    let patch = serde_json::to_vec(
+        &json!([{"op": "test", "path": "/data/a", "value": "2"}, {"op": "replace", "path": "/data/a", "value": "3"}]),
+    )
+    .unwrap();
+    let reply =
+        send(&cluster, Method::PATCH, &format!("{CONFIGMAPS}/p"), Some("application/json-patch+json"), patch).await;
+    assert_status(&reply, 422, "Invalid");
+    let after = send(&cluster, Method::GET, &format!("{CONFIGMAPS}/p"), None, vec![]).await;
+    assert_eq!(after.body["data"]["a"], "1");
+    assert_eq!(after.body["metadata"]["resourceVersion"], created.body["metadata"]["resourceVersion"]);
+}
+
+#[tokio::test]
+async fn a_watch_from_a_compacted_revision_is_a_200_stream_with_one_410_error_event() {
+    let cluster = cluster().await;
+    for i in 0..5 {
+        let body = serde_json::to_vec(&json!({"metadata": {"name": format!("c{i}")}})).unwrap();
+        send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), body).await;
+    }
+    let revision = cluster.api().store().revision();
+    cluster.api().store().compact(revision).unwrap();
+    let request = Request::get(format!("{CONFIGMAPS}?watch=true&resourceVersion=1")).body(Body::empty()).unwrap();
+    let response = cluster.router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let lines: Vec<Value> =
+        bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["type"], "ERROR");
+    assert_eq!(lines[0]["object"]["code"], 410);
+    assert_eq!(lines[0]["object"]["reason"], "Expired");
+}
