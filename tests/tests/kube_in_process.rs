@@ -241,3 +241,52 @@ async fn an_invalid_name_is_422_with_a_cause_on_metadata_name() {
     let all = configmaps.list(&ListParams::default()).await.unwrap();
     assert!(all.items.is_empty(), "nothing was written");
 }
+
+#[tokio::test]
+async fn a_small_controller_reconciles_every_object() {
+    use kube::runtime::controller::{Action, Controller};
+    use std::sync::Arc;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error(transparent)]
+    struct ReconcileError(#[from] kube::Error);
+
+    let cluster = cluster().await;
+    let client = cluster.kube_client();
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    configmaps.create(&PostParams::default(), &configmap("early", "a")).await.unwrap();
+
+    // Marks each ConfigMap with an annotation; level-triggered, idempotent.
+    async fn reconcile(object: Arc<ConfigMap>, api: Arc<Api<ConfigMap>>) -> Result<Action, ReconcileError> {
+        let name = object.metadata.name.clone().unwrap_or_default();
+        let marked = object.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("reconciled"));
+        if !marked {
+            let patch = json!({"metadata": {"annotations": {"reconciled": "yes"}}});
+            api.patch(&name, &PatchParams::default(), &Patch::Merge(patch)).await?;
+        }
+        Ok(Action::await_change())
+    }
+    fn error_policy(_: Arc<ConfigMap>, _: &ReconcileError, _: Arc<Api<ConfigMap>>) -> Action {
+        Action::requeue(Duration::from_millis(100))
+    }
+
+    let context = Arc::new(configmaps.clone());
+    let controller = tokio::spawn(
+        Controller::new(configmaps.clone(), watcher::Config::default())
+            .run(reconcile, error_policy, context)
+            .for_each(|_| async {}),
+    );
+    configmaps.create(&PostParams::default(), &configmap("late", "b")).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let all = configmaps.list(&ListParams::default().labels("app=demo")).await.unwrap();
+        let done =
+            all.items.iter().all(|cm| cm.metadata.annotations.as_ref().is_some_and(|a| a["reconciled"] == "yes"));
+        if done && all.items.len() == 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the controller did not reconcile both ConfigMaps");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    controller.abort();
+}

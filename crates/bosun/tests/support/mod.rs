@@ -37,8 +37,9 @@ impl Server {
     /// Starts a server on `data_dir` (e.g. again after a kill).
     pub fn start_in(data_dir: PathBuf, extra_args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--data-dir"])
             .arg(&data_dir)
+            .args(if extra_args.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
             .args(extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
