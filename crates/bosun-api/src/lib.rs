@@ -1,7 +1,8 @@
 //! Kubernetes API semantics for Bosun: what kube-apiserver 1.35 does between a request and the
 //! store, shared by every front end (HTTP, the in-process client, controllers).
 //!
-//! - [`api::Api`]: the verbs (create, get, list, update, patch, delete, watch, status, scale).
+//! - [`api::Api`]: the verbs (create, get, list, update, patch, delete, watch, status, scale), on
+//!   JSON values for any registered type; [`client::TypedApi`]: the same on k8s-openapi types.
 //! - [`registry`] and [`discovery`]: the built-in resource types and their discovery documents.
 //! - [`defaults`], [`validation`], [`metadata_rules`]: what a write is checked and completed with.
 //! - [`selector`], [`options`]: label and field selectors, list and watch options.
@@ -10,6 +11,7 @@
 //! - [`status`]: the Status error object.
 
 pub mod api;
+pub mod client;
 pub mod clock;
 pub mod defaults;
 pub mod discovery;

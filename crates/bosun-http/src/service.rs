@@ -34,6 +34,9 @@ pub struct HttpConfig {
     pub watch_timeout_default: Duration,
     /// How often a watch that allows bookmarks gets one. Default 60 seconds.
     pub bookmark_interval: Duration,
+    /// How long a request other than a watch may take before it is answered 504. Default 60
+    /// seconds, as kube-apiserver's `--request-timeout`.
+    pub request_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -44,6 +47,7 @@ impl Default for HttpConfig {
             watches_max: 10_000,
             watch_timeout_default: Duration::from_secs(1800),
             bookmark_interval: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -109,7 +113,20 @@ async fn handle(State(state): State<HttpState>, request: Request) -> Response {
     };
     let result = match api_path {
         ApiPath::Resource(resource_path) => {
-            handle_resource(&state, &parts.method, &parts.headers, resource_path, &query, accept.as_deref(), body).await
+            // Watches are long-running by design; everything else is bounded.
+            let watching = resource_path.watch_prefix || is_watch(&query);
+            let work =
+                handle_resource(&state, &parts.method, &parts.headers, resource_path, &query, accept.as_deref(), body);
+            if watching {
+                work.await
+            } else {
+                tokio::time::timeout(state.config.request_timeout, work).await.unwrap_or_else(|_| {
+                    Err(Status::timeout(format!(
+                        "the request did not complete within {} seconds; retry it",
+                        state.config.request_timeout.as_secs()
+                    )))
+                })
+            }
         }
         discovery => crate::endpoints::discovery(&state, &parts.method, &discovery, accept.as_deref()),
     };
@@ -170,6 +187,11 @@ pub(crate) fn decode_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Sta
     Ok(value)
 }
 
+/// `watch=true` (any value but `false`, `0` or empty).
+fn is_watch(query: &Query) -> bool {
+    query.get("watch").is_some_and(|w| !matches!(w.as_str(), "false" | "0" | ""))
+}
+
 fn subresource_of(rt: &ResourceType, path: &ResourcePath) -> Result<Option<&'static str>, Status> {
     match path.subresource.as_deref() {
         None => Ok(None),
@@ -200,7 +222,7 @@ async fn handle_resource(
     if rt.namespaced && path.namespace.is_none() && *method != Method::GET {
         return Err(Status::method_not_allowed(method.as_str()));
     }
-    let watching = path.watch_prefix || query.get("watch").is_some_and(|w| !matches!(w.as_str(), "false" | "0" | ""));
+    let watching = path.watch_prefix || is_watch(query);
     match (method.clone(), path.name.as_deref(), subresource) {
         (Method::GET, None, None) if watching => {
             crate::watch::serve(state, rt, path.namespace.as_deref(), query, accept)
