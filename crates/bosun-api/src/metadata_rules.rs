@@ -4,22 +4,13 @@
 
 use serde_json::Value;
 
-use crate::registry::{NameRule, ResourceType};
+use crate::registry::ResourceType;
 use crate::status::FieldError;
-use crate::validation::names::{self, NameRule as Rule};
-
-fn rule(name_rule: NameRule) -> Rule {
-    match name_rule {
-        NameRule::Dns1123Subdomain => Rule::Dns1123Subdomain,
-        NameRule::Dns1123Label => Rule::Dns1123Label,
-        NameRule::Dns1035Label => Rule::Dns1035Label,
-        NameRule::PathSegment => Rule::PathSegment,
-    }
-}
+use crate::validation::names;
 
 /// Metadata errors of `object` (created when `old` is `None`, updated from `old` otherwise).
 pub fn validate(rt: &ResourceType, object: &Value, old: Option<&Value>) -> Vec<FieldError> {
-    let mut errors = names::validate_object_meta(object, rule(rt.name_rule), rt.namespaced);
+    let mut errors = names::validate_object_meta(object, rt.name_rule, rt.namespaced);
     let Some(old) = old else {
         return errors;
     };

@@ -79,22 +79,8 @@ impl fmt::Display for GroupVersion {
     }
 }
 
-/// Which rule `metadata.name` must satisfy on create (upstream's per-type name validation function).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameRule {
-    /// RFC 1123 subdomain: lower-case alphanumerics, `-` and `.`, at most 253 characters. The rule
-    /// of most types (`NameIsDNSSubdomain`).
-    Dns1123Subdomain,
-    /// RFC 1123 label: lower-case alphanumerics and `-`, at most 63 characters, starting and ending
-    /// alphanumeric. Namespaces.
-    Dns1123Label,
-    /// RFC 1035 label: like an RFC 1123 label but must start with a letter. Services.
-    Dns1035Label,
-    /// Anything that can be one URL path segment: not `.` or `..`, no `/` or `%`. RBAC types,
-    /// CertificateSigningRequests, APIServices (`v1.apps`), IPAddresses (`2001:db8::1`), and the
-    /// create-only review types (whose names are never stored).
-    PathSegment,
-}
+/// Which rule `metadata.name` must satisfy: the one enum validation uses.
+pub use crate::validation::names::NameRule;
 
 /// A subresource of a [`ResourceType`], e.g. `status`, `scale`, `log`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
