@@ -187,3 +187,27 @@ async fn a_watch_from_a_compacted_revision_is_a_200_stream_with_one_410_error_ev
     assert_eq!(lines[0]["object"]["code"], 410);
     assert_eq!(lines[0]["object"]["reason"], "Expired");
 }
+
+#[tokio::test]
+async fn large_responses_are_gzipped_for_clients_that_accept_it() {
+    use std::io::Read;
+    let cluster = cluster().await;
+    for i in 0..40 {
+        let body =
+            serde_json::to_vec(&json!({"metadata": {"name": format!("big{i}")}, "data": {"a": "x".repeat(4096)}}))
+                .unwrap();
+        send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), body).await;
+    }
+    let request = Request::get(CONFIGMAPS).header("accept-encoding", "gzip").body(Body::empty()).unwrap();
+    let response = cluster.router().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.into_body().collect().await.unwrap().to_bytes();
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut json).unwrap();
+    let list: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 40);
+    assert!(compressed.len() < json.len() / 4, "{} compressed vs {} plain", compressed.len(), json.len());
+
+    let small = Request::get("/api/v1/namespaces").header("accept-encoding", "gzip").body(Body::empty()).unwrap();
+    assert!(cluster.router().oneshot(small).await.unwrap().headers().get("content-encoding").is_none());
+}

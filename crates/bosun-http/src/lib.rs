@@ -4,6 +4,7 @@
 //! ([`serve`]), TLS, and in-process callers such as `kube::Client::new(router, "default")`.
 
 pub mod auth;
+mod compression;
 mod delete;
 mod endpoints;
 mod list;

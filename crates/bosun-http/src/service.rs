@@ -80,7 +80,10 @@ pub fn router(api: Api, config: HttpConfig) -> (axum::Router, ShutdownHandle) {
         config: Arc::new(config),
         shutdown,
     };
-    let router = axum::Router::new().fallback(handle).with_state(state);
+    let router = axum::Router::new()
+        .fallback(handle)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(crate::compression::gzip_large_responses));
     (router, ShutdownHandle(shutdown_tx))
 }
 
