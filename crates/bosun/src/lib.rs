@@ -156,6 +156,7 @@ impl ClusterBuilder {
         let api = Api::with_clock(store, self.clock);
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
         tokio::spawn(bosun_controllers::namespace::run(api.clone()));
+        tokio::spawn(bosun_controllers::gc::run(api.clone()));
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })
     }

@@ -285,3 +285,79 @@ fn get_watch_prints_new_objects_as_they_arrive() {
     watch.kill().unwrap();
     let _ = watch.wait();
 }
+
+/// A ReplicaSet named `kubia-1` owned (controller, blocking) by the Deployment with `uid`.
+fn replicaset_owned_by_kubia(uid: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: kubia-1
+  labels:
+    app: kubia
+  ownerReferences:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: kubia
+    uid: {uid}
+    controller: true
+    blockOwnerDeletion: true
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: kubia
+  template:
+    metadata:
+      labels:
+        app: kubia
+    spec:
+      containers:
+      - image: luksa/kubia:v1
+        name: nodejs
+"#
+    )
+}
+
+#[test]
+fn deleting_a_deployment_cascades_to_its_replicaset_in_background_orphan_and_foreground() {
+    let server = Server::start(&[]);
+    let create_both = || {
+        server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+        let uid = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.uid}"]);
+        let created = server.ok_stdin(&["create", "-f", "-"], &replicaset_owned_by_kubia(&uid));
+        assert_eq!(created.trim(), "replicaset.apps/kubia-1 created");
+        let owner = server.ok(&["get", "rs", "kubia-1", "-o", "jsonpath={.metadata.ownerReferences[0].uid}"]);
+        assert_eq!(owner, uid);
+    };
+    let replicasets = || server.ok(&["get", "rs", "-o", "name"]);
+    let wait_no_replicasets = || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !replicasets().trim().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the ReplicaSet was not collected");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+
+    // Background (kubectl's default): the Deployment goes at once, the collector takes the ReplicaSet.
+    create_both();
+    let deleted = server.ok(&["delete", "deployment", "kubia", "--timeout=60s"]);
+    assert!(deleted.contains("deployment.apps \"kubia\" deleted"), "{deleted}");
+    wait_no_replicasets();
+
+    // Orphan: kubectl waits for the Deployment; the ReplicaSet stays without its owner reference.
+    create_both();
+    server.ok(&["delete", "deployment", "kubia", "--cascade=orphan", "--timeout=60s"]);
+    assert!(server.fails(&["get", "deploy", "kubia"]).contains("NotFound"));
+    assert_eq!(replicasets().trim(), "replicaset.apps/kubia-1");
+    assert_eq!(server.ok(&["get", "rs", "kubia-1", "-o", "jsonpath={.metadata.ownerReferences}"]), "");
+    server.ok(&["delete", "rs", "kubia-1", "--timeout=60s"]);
+
+    // Foreground: kubectl returns once the Deployment is gone, which the blocking ReplicaSet
+    // allows only after it went first.
+    create_both();
+    let deleted = server.ok(&["delete", "deployment", "kubia", "--cascade=foreground", "--timeout=60s"]);
+    assert!(deleted.contains("deployment.apps \"kubia\" deleted"), "{deleted}");
+    assert_eq!(replicasets().trim(), "", "the owner went last");
+    assert!(server.fails(&["get", "deploy", "kubia"]).contains("NotFound"));
+}
