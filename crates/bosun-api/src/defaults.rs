@@ -36,8 +36,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-/// The volume sources a pod volume may name (`VolumeSource`'s fields).
-const VOLUME_SOURCES: &[&str] = &[
+/// The volume sources a pod volume may name (`VolumeSource`'s fields), in upstream's order.
+pub(crate) const VOLUME_SOURCES: &[&str] = &[
     "hostPath",
     "emptyDir",
     "gcePersistentDisk",
