@@ -290,3 +290,104 @@ async fn a_small_controller_reconciles_every_object() {
     }
     controller.abort();
 }
+
+/// The `managedFields` entry of `manager` with `operation`, if any.
+fn managed_entry<'a>(
+    meta: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    manager: &str,
+    operation: &str,
+) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry> {
+    meta.managed_fields
+        .as_ref()?
+        .iter()
+        .find(|e| e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some(operation))
+}
+
+fn owned_fields(entry: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry) -> serde_json::Value {
+    entry.fields_v1.as_ref().map(|f| f.0.clone()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn managed_fields_name_the_creating_manager_and_the_fields_it_set() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let params = PostParams { field_manager: Some("creator".into()), ..Default::default() };
+    let created = configmaps.create(&params, &configmap("owned", "a")).await.unwrap();
+    let entry = managed_entry(&created.metadata, "creator", "Update").expect("an Update entry for the creator");
+    assert_eq!(entry.api_version.as_deref(), Some("v1"));
+    assert_eq!(entry.fields_type.as_deref(), Some("FieldsV1"));
+    assert!(entry.time.is_some());
+    assert_eq!(owned_fields(entry), json!({"f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:app": {}}}}));
+
+    // Another writer takes the field it changes; the creator keeps the rest.
+    let patch = Patch::Merge(json!({"data": {"key": "b"}}));
+    let editor = PatchParams { field_manager: Some("editor".into()), ..Default::default() };
+    let patched = configmaps.patch("owned", &editor, &patch).await.unwrap();
+    let editor = managed_entry(&patched.metadata, "editor", "Update").unwrap();
+    assert_eq!(owned_fields(editor), json!({"f:data": {"f:key": {}}}));
+    let creator = managed_entry(&patched.metadata, "creator", "Update").unwrap();
+    assert_eq!(owned_fields(creator), json!({"f:metadata": {"f:labels": {"f:app": {}}}}));
+
+    // Writing the same again changes nothing: same resourceVersion, same entries.
+    let again = configmaps.replace("owned", &PostParams::default(), &patched).await.unwrap();
+    assert_eq!(again.metadata.resource_version, patched.metadata.resource_version);
+    assert_eq!(again.metadata.managed_fields, patched.metadata.managed_fields);
+}
+
+#[tokio::test]
+async fn two_managers_applying_one_field_conflict_until_one_forces() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let applied = |value: &str| {
+        Patch::Apply(json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"key": value},
+        }))
+    };
+    let first = configmaps.patch("shared", &PatchParams::apply("first"), &applied("a")).await.unwrap();
+    let entry = managed_entry(&first.metadata, "first", "Apply").expect("an Apply entry");
+    assert_eq!(owned_fields(entry), json!({"f:data": {"f:key": {}}}));
+
+    // The same value: shared ownership, no conflict.
+    let shared = configmaps.patch("shared", &PatchParams::apply("second"), &applied("a")).await.unwrap();
+    assert!(managed_entry(&shared.metadata, "first", "Apply").is_some());
+    assert!(managed_entry(&shared.metadata, "second", "Apply").is_some());
+
+    // A different value: 409 naming the other manager and the field.
+    let third = configmaps.patch("shared", &PatchParams::apply("third"), &applied("b")).await.unwrap_err();
+    let status = api_error(third);
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        status.message,
+        "Apply failed with 2 conflicts: conflicts with \"first\":\n- .data.key\nconflicts with \"second\":\n- .data.key"
+    );
+    let causes = status.details.unwrap().causes;
+    assert_eq!(causes.len(), 2);
+    assert!(causes.iter().all(|c| c.reason == "FieldManagerConflict" && c.field == ".data.key"));
+    assert_eq!(causes[0].message, "conflict with \"first\"");
+    assert_eq!(configmaps.get("shared").await.unwrap().data.unwrap()["key"], "a", "nothing was written");
+
+    // force takes the field over.
+    let forced = configmaps.patch("shared", &PatchParams::apply("third").force(), &applied("b")).await.unwrap();
+    assert_eq!(forced.data.as_ref().unwrap()["key"], "b");
+    assert!(managed_entry(&forced.metadata, "first", "Apply").is_none(), "first owned nothing else");
+    assert!(managed_entry(&forced.metadata, "second", "Apply").is_none());
+    assert_eq!(
+        owned_fields(managed_entry(&forced.metadata, "third", "Apply").unwrap()),
+        json!({"f:data": {"f:key": {}}})
+    );
+}
+
+#[tokio::test]
+async fn an_applier_that_drops_a_field_removes_it() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let applied = |data: serde_json::Value| {
+        Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pruned"}, "data": data}))
+    };
+    let params = PatchParams::apply("tool");
+    configmaps.patch("pruned", &params, &applied(json!({"a": "1", "b": "2"}))).await.unwrap();
+    let after = configmaps.patch("pruned", &params, &applied(json!({"a": "1"}))).await.unwrap();
+    assert_eq!(after.data.unwrap(), [("a".to_string(), "1".to_string())].into());
+    let status = api_error(configmaps.patch("pruned", &PatchParams::default(), &applied(json!({}))).await.unwrap_err());
+    assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"), "apply needs a fieldManager");
+}

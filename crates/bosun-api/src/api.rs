@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
+use crate::managed_fields::{self, Tracking};
 use crate::meta;
 use crate::registry::ResourceType;
 use crate::status::{FieldError, Status};
@@ -33,7 +34,8 @@ const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"]
 pub struct WriteOptions {
     /// `dryRun=All`: run every check, persist nothing.
     pub dry_run: bool,
-    /// The field manager recorded for the write.
+    /// The manager `managedFields` records the write under: `?fieldManager=`, else (the HTTP
+    /// layer fills it in) the User-Agent up to its first `/`.
     pub field_manager: Option<String>,
 }
 
@@ -159,6 +161,11 @@ pub fn api_version(rt: &ResourceType) -> String {
     if rt.group.is_empty() { rt.version.to_string() } else { format!("{}/{}", rt.group, rt.version) }
 }
 
+/// The manager a write is recorded under in `managedFields` (empty when the client named none).
+fn manager(options: &WriteOptions) -> &str {
+    options.field_manager.as_deref().unwrap_or("")
+}
+
 fn key(rt: &ResourceType, namespace: &str, name: &str) -> ObjectKey {
     let namespace = if rt.namespaced { namespace } else { "" };
     ObjectKey::new(rt.group, rt.version, rt.kind, namespace, name)
@@ -270,8 +277,21 @@ impl Api {
         &self,
         rt: &ResourceType,
         namespace: &str,
+        body: Value,
+        options: &WriteOptions,
+    ) -> Result<Value, Status> {
+        self.create_tracked(rt, namespace, body, options, Tracking::Update).await
+    }
+
+    /// [`Api::create`], recording the writer's `Update` entry in `managedFields`, or keeping the
+    /// entries a server-side apply put on `body` ([`Tracking::Applied`]).
+    pub(crate) async fn create_tracked(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
         mut body: Value,
         options: &WriteOptions,
+        tracking: Tracking,
     ) -> Result<Value, Status> {
         check_kind(rt, &mut body)?;
         let namespace = self.check_namespace_for_write(rt, namespace, &mut body, true)?;
@@ -292,6 +312,11 @@ impl Api {
         crate::defaults::apply_defaults(rt.group, rt.kind, &mut body);
         if rt.has_generation {
             meta::metadata_mut(&mut body).insert("generation".into(), 1.into());
+        }
+        // The creator owns what it set; upstream records it before the server fills in uid,
+        // timestamps and name-dependent defaults.
+        if tracking == Tracking::Update {
+            managed_fields::record_update(rt, Subresource::Main, None, &mut body, manager(options), &self.now());
         }
         let attempts = if fixed_name.is_none() && generate_name.is_some() { GENERATE_NAME_ATTEMPTS } else { 1 };
         for attempt in 0..attempts {
@@ -384,6 +409,22 @@ impl Api {
         name: &str,
         subresource: Subresource,
         options: &WriteOptions,
+        change: impl FnMut(&Value) -> Result<Value, Status>,
+    ) -> Result<Value, Status> {
+        self.read_modify_write_tracked(rt, namespace, name, subresource, options, Tracking::Update, change).await
+    }
+
+    /// [`Api::read_modify_write`], recording the writer's `Update` entry in `managedFields`, or
+    /// keeping the entries a server-side apply `change` computed ([`Tracking::Applied`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn read_modify_write_tracked(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        subresource: Subresource,
+        options: &WriteOptions,
+        tracking: Tracking,
         mut change: impl FnMut(&Value) -> Result<Value, Status>,
     ) -> Result<Value, Status> {
         let key = key(rt, namespace, name);
@@ -393,11 +434,27 @@ impl Api {
             };
             let current = parse(&stored.value)?;
             let requested = change(&current)?;
+            // A server-side apply put its entries on what it returned: they stand whatever else
+            // the endpoint keeps from the stored object.
+            let applied = (tracking == Tracking::Applied).then(|| managed_fields::list_of(&requested));
             let mut next = prepare_update(rt, subresource, &current, requested);
             crate::defaults::apply_defaults(rt.group, rt.kind, &mut next);
             if rt.has_generation && generation_moves(rt, &current, &next) {
                 meta::metadata_mut(&mut next).insert("generation".into(), (meta::generation(&current) + 1).into());
             }
+            match applied {
+                Some(list) => managed_fields::set_list(&mut next, list),
+                None => managed_fields::record_update(
+                    rt,
+                    subresource,
+                    Some(&current),
+                    &mut next,
+                    manager(options),
+                    &self.now(),
+                ),
+            }
+            // Moving only managedFields timestamps is not a write: the no-op check below holds.
+            managed_fields::keep_live_when_only_times_moved(&current, &mut next);
             let errors = validate(rt, &next, Some(&current));
             if !errors.is_empty() {
                 return Err(Status::invalid(rt.kind, rt.group, name, &errors));

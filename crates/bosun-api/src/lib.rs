@@ -7,6 +7,7 @@
 //! - [`defaults`], [`validation`], [`metadata_rules`]: what a write is checked and completed with.
 //! - [`selector`], [`options`]: label and field selectors, list and watch options.
 //! - [`patch`], [`smp`]: JSON, merge, strategic merge and apply patches.
+//! - [`managed_fields`]: field ownership (`metadata.managedFields`) and server-side apply.
 //! - [`table`]: the Table representation `kubectl get` prints.
 //! - [`status`]: the Status error object.
 
@@ -15,6 +16,7 @@ pub mod client;
 pub mod clock;
 pub mod defaults;
 pub mod discovery;
+pub mod managed_fields;
 pub mod meta;
 pub mod metadata_rules;
 pub mod options;

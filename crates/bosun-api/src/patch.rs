@@ -1,10 +1,16 @@
 //! PATCH: JSON patch, merge patch, strategic merge patch and apply, all through the same update
 //! path as PUT (so status/spec separation, defaulting, validation and generation rules hold).
 //! A `metadata.resourceVersion` the patch sets is a precondition, as upstream.
+//!
+//! Apply is server-side apply with field ownership ([`crate::managed_fields`]): the configuration
+//! is the manager's whole intent, changing a field another manager owns is a `409` unless
+//! `force`, and a missing object is created from the configuration. [`apply_patch`] with
+//! [`PatchType::Apply`] is a plain strategic merge, which only `/scale` still uses.
 
 use serde_json::Value;
 
 use crate::api::{Api, Subresource, WriteOptions};
+use crate::managed_fields::{self, Tracking};
 use crate::meta;
 use crate::registry::ResourceType;
 use crate::status::Status;
@@ -130,9 +136,10 @@ impl Api {
                     &[crate::status::FieldError::required("fieldManager", "is required for apply patch")],
                 ));
             }
-            if patch.get("metadata").and_then(|m| m.get("managedFields")).is_some() {
+            if patch.get("metadata").and_then(|m| m.get("managedFields")).is_some_and(|m| !m.is_null()) {
                 return Err(Status::bad_request("metadata.managedFields must be nil"));
             }
+            managed_fields::check_applied_type(rt, &patch)?;
         } else if options.force {
             return Err(Status::invalid(
                 "PatchOptions",
@@ -148,26 +155,77 @@ impl Api {
                 patched_name.unwrap_or_default()
             )));
         }
+        if patch_type == PatchType::Apply {
+            return self.server_side_apply(rt, namespace, name, subresource, patch, options).await;
+        }
+        self.read_modify_write(rt, namespace, name, subresource, &options.write, |current| {
+            let patched = apply_patch(rt, patch_type, current, &patch)?;
+            // A resourceVersion the patch sets is a precondition.
+            if meta::resource_version(&patched) != meta::resource_version(current) {
+                return Err(Status::conflict_modified(rt.plural, rt.group, name));
+            }
+            check_identity(rt, namespace, name, &patched)?;
+            Ok(patched)
+        })
+        .await
+        .map(|object| (object, false))
+    }
+
+    /// Server-side apply ([`managed_fields::apply`]): merges the configuration into the object,
+    /// or creates the object from it (`201`), through the same update and create paths as every
+    /// write. Apply to `/status` records a `status` entry; `force` takes conflicting fields over.
+    async fn server_side_apply(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        subresource: Subresource,
+        config: Value,
+        options: &PatchOptions,
+    ) -> Result<(Value, bool), Status> {
+        let manager = options.write.field_manager.as_deref().unwrap_or("");
+        let now = || meta::format_time(self.clock().now());
+        let expected_rv = meta::resource_version(&config).to_string();
         let result = self
-            .read_modify_write(rt, namespace, name, subresource, &options.write, |current| {
-                let patched = apply_patch(rt, patch_type, current, &patch)?;
-                // A resourceVersion the patch sets is a precondition.
-                if meta::resource_version(&patched) != meta::resource_version(current) {
+            .read_modify_write_tracked(rt, namespace, name, subresource, &options.write, Tracking::Applied, |current| {
+                // A resourceVersion in the configuration is a precondition.
+                if !expected_rv.is_empty() && expected_rv != meta::resource_version(current) {
                     return Err(Status::conflict_modified(rt.plural, rt.group, name));
                 }
-                if meta::name(&patched) != name || (rt.namespaced && meta::namespace(&patched) != namespace) {
-                    return Err(Status::bad_request("the patch may not change metadata.name or metadata.namespace"));
-                }
-                Ok(patched)
+                let applied = managed_fields::apply(rt, subresource, current, &config, manager, options.force, &now())?;
+                check_identity(rt, namespace, name, &applied)?;
+                Ok(applied)
             })
             .await;
         match result {
-            Err(status) if status.code == 404 && patch_type == PatchType::Apply && subresource == Subresource::Main => {
-                let mut body = patch;
-                meta::metadata_mut(&mut body).insert("name".into(), name.into());
-                self.create(rt, namespace, body, &options.write).await.map(|object| (object, true))
+            Err(status) if status.code == 404 && subresource == Subresource::Main => {
+                let uid = meta::uid(&config);
+                if !uid.is_empty() {
+                    return Err(Status::conflict(
+                        rt.plural,
+                        rt.group,
+                        name,
+                        &format!(
+                            "uid mismatch: the provided object specified uid {uid}, and no existing object was found"
+                        ),
+                    ));
+                }
+                let mut config = config;
+                meta::metadata_mut(&mut config).insert("name".into(), name.into());
+                let empty = Value::Object(Default::default());
+                let object = managed_fields::apply(rt, subresource, &empty, &config, manager, options.force, &now())?;
+                let created = self.create_tracked(rt, namespace, object, &options.write, Tracking::Applied).await?;
+                Ok((created, true))
             }
             other => other.map(|object| (object, false)),
         }
     }
+}
+
+/// A patch may not move the object to another name or namespace.
+fn check_identity(rt: &ResourceType, namespace: &str, name: &str, patched: &Value) -> Result<(), Status> {
+    if meta::name(patched) != name || (rt.namespaced && meta::namespace(patched) != namespace) {
+        return Err(Status::bad_request("the patch may not change metadata.name or metadata.namespace"));
+    }
+    Ok(())
 }

@@ -32,7 +32,7 @@ pub async fn patch(
         PatchType::Apply => crate::yaml::from_slice(body)?,
         _ => serde_json::from_slice(body).map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?,
     };
-    let write = crate::service::write_options_for_patch(query)?;
+    let write = crate::service::write_options_for_patch(query, headers)?;
     let force = match query.get("force").map(String::as_str) {
         None | Some("") | Some("false") => false,
         Some("true") => true,

@@ -136,12 +136,46 @@ async fn handle(State(state): State<HttpState>, request: Request) -> Response {
     result.unwrap_or_else(|status| respond::status(&status))
 }
 
-/// Write options of a PATCH (the same parameters as any write).
-pub(crate) fn write_options_for_patch(query: &Query) -> Result<WriteOptions, Status> {
-    write_options(query)
+/// Write options of a PATCH (the same parameters as any write). An apply patch must name its
+/// manager in `fieldManager`; other patches fall back to the User-Agent.
+pub(crate) fn write_options_for_patch(query: &Query, headers: &HeaderMap) -> Result<WriteOptions, Status> {
+    let mut options = write_options(query, headers)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if bosun_api::patch::PatchType::from_content_type(content_type) == Some(bosun_api::patch::PatchType::Apply) {
+        options.field_manager = query.get("fieldManager").cloned().filter(|m| !m.is_empty());
+    }
+    Ok(options)
 }
 
-fn write_options(query: &Query) -> Result<WriteOptions, Status> {
+/// The manager of a write: `?fieldManager=`, else the User-Agent up to its first `/`, as
+/// upstream names managers in `managedFields`.
+fn field_manager(query: &Query, headers: &HeaderMap) -> Result<Option<String>, Status> {
+    if let Some(manager) = query.get("fieldManager").filter(|m| !m.is_empty()) {
+        let mut errors = Vec::new();
+        if manager.len() > bosun_api::managed_fields::MANAGER_LENGTH_MAX_BYTES {
+            errors.push(bosun_api::status::FieldError::too_long(
+                "fieldManager",
+                format!("may not be more than {} bytes", bosun_api::managed_fields::MANAGER_LENGTH_MAX_BYTES),
+            ));
+        }
+        if let Some((position, c)) = manager.char_indices().find(|(_, c)| c.is_control()) {
+            errors.push(bosun_api::status::FieldError::invalid(
+                "fieldManager",
+                manager.as_str(),
+                format!("invalid character U+{:04X} (at position {position})", u32::from(c)),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(Status::invalid("CreateOptions", "meta.k8s.io", "", &errors));
+        }
+        return Ok(Some(manager.clone()));
+    }
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let manager = bosun_api::managed_fields::manager_from_user_agent(user_agent);
+    Ok(Some(manager).filter(|m| !m.is_empty()))
+}
+
+fn write_options(query: &Query, headers: &HeaderMap) -> Result<WriteOptions, Status> {
     let dry_run = match query.get("dryRun").map(String::as_str) {
         None | Some("") => false,
         Some("All") => true,
@@ -168,7 +202,7 @@ fn write_options(query: &Query) -> Result<WriteOptions, Status> {
             )],
         ));
     }
-    Ok(WriteOptions { dry_run, field_manager: query.get("fieldManager").cloned() })
+    Ok(WriteOptions { dry_run, field_manager: field_manager(query, headers)? })
 }
 
 /// Decodes a JSON or YAML object body.
@@ -246,26 +280,26 @@ async fn handle_resource(
         (Method::POST, None, None) => {
             let output = negotiate::negotiate(accept, false)?;
             let body = decode_body(headers, &body)?;
-            let created = api.create(rt, namespace, body, &write_options(query)?).await?;
+            let created = api.create(rt, namespace, body, &write_options(query, headers)?).await?;
             respond::object(rt, created, output, query, api, StatusCode::CREATED)
         }
         (Method::PUT, Some(name), sub @ (None | Some("status"))) => {
             let output = negotiate::negotiate(accept, false)?;
             let body = decode_body(headers, &body)?;
             let which = if sub.is_some() { Subresource::Status } else { Subresource::Main };
-            let updated = api.update(rt, namespace, name, which, body, &write_options(query)?).await?;
+            let updated = api.update(rt, namespace, name, which, body, &write_options(query, headers)?).await?;
             respond::object(rt, updated, output, query, api, StatusCode::OK)
         }
         (Method::PUT, Some(name), Some("scale")) => {
             let body = decode_body(headers, &body)?;
             Ok(respond::json(
                 StatusCode::OK,
-                &api.update_scale(rt, namespace, name, body, &write_options(query)?).await?,
+                &api.update_scale(rt, namespace, name, body, &write_options(query, headers)?).await?,
             ))
         }
         (Method::PUT, Some(name), Some("finalize")) => {
             let body = decode_body(headers, &body)?;
-            let updated = api.finalize_namespace(rt, name, body, &write_options(query)?).await?;
+            let updated = api.finalize_namespace(rt, name, body, &write_options(query, headers)?).await?;
             Ok(respond::json(StatusCode::OK, &updated))
         }
         (Method::PATCH, Some(name), sub) => {

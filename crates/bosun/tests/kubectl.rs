@@ -361,3 +361,81 @@ fn deleting_a_deployment_cascades_to_its_replicaset_in_background_orphan_and_for
     assert_eq!(replicasets().trim(), "", "the owner went last");
     assert!(server.fails(&["get", "deploy", "kubia"]).contains("NotFound"));
 }
+
+#[test]
+fn server_side_apply_conflicts_between_managers_until_forced_and_get_shows_both() {
+    let server = Server::start(&[]);
+    let apply = |manager: &str, manifest: &str, force: bool| {
+        let flag = format!("--field-manager={manager}");
+        let mut args = vec!["apply", "--server-side", flag.as_str(), "-f", "-"];
+        if force {
+            args.push("--force-conflicts");
+        }
+        server.kubectl_with_stdin(&args, Some(manifest))
+    };
+    let first = apply("alice", KUBIA_V1, false);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(String::from_utf8_lossy(&first.stdout).trim(), "deployment.apps/kubia serverside-applied");
+
+    let four = KUBIA_V1.replace("replicas: 3", "replicas: 4");
+    let conflict = apply("bob", &four, false);
+    assert!(!conflict.status.success(), "a changed replicas owned by alice conflicts");
+    let stderr = String::from_utf8_lossy(&conflict.stderr);
+    assert!(
+        stderr.starts_with("error: Apply failed with 1 conflict: conflict with \"alice\": .spec.replicas\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--force-conflicts"), "kubectl adds its advice: {stderr}");
+    assert_eq!(server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.replicas}"]), "3");
+
+    let forced = apply("bob", &four, true);
+    assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+    assert_eq!(server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.replicas}"]), "4");
+
+    let hidden = server.ok(&["get", "deploy", "kubia", "-o", "yaml"]);
+    assert!(!hidden.contains("managedFields"), "kubectl hides managedFields by default:\n{hidden}");
+    let shown = server.ok(&["get", "deploy", "kubia", "-o", "yaml", "--show-managed-fields"]);
+    for expected in [
+        "managedFields:",
+        "manager: alice",
+        "manager: bob",
+        "operation: Apply",
+        "fieldsType: FieldsV1",
+        "k:{\"name\":\"nodejs\"}:",
+        "f:replicas: {}",
+    ] {
+        assert!(shown.contains(expected), "{expected} missing from:\n{shown}");
+    }
+    // bob took .spec.replicas: it appears once, in bob's entry. Both are Apply entries, alice's
+    // first (older, or same second and sorted by name), and each prints its fields before its
+    // manager, so bob's fields come after "manager: alice".
+    let bob = shown.split("manager: alice").nth(1).expect("bob's entry follows alice's");
+    assert!(bob.contains("f:replicas: {}") && shown.matches("f:replicas: {}").count() == 1, "{shown}");
+}
+
+#[test]
+fn server_side_apply_after_client_side_apply_takes_over_without_conflict() {
+    // As upstream documents: `kubectl apply --server-side` upgrades an object that client-side
+    // apply manages, taking the fields its annotation still describes, then kubectl migrates the
+    // old manager's entry with a JSON patch that rewrites managedFields.
+    let server = Server::start(&[]);
+    assert_eq!(server.ok_stdin(&["apply", "-f", "-"], KUBIA_V1).trim(), "deployment.apps/kubia created");
+    let four = KUBIA_V1.replace("replicas: 3", "replicas: 4");
+    let out = server.ok_stdin(&["apply", "--server-side", "-f", "-"], &four);
+    assert_eq!(out.trim(), "deployment.apps/kubia serverside-applied");
+    assert_eq!(server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.replicas}"]), "4");
+    let managers = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+    let managers: Vec<&str> = managers.split_whitespace().collect();
+    assert!(managers.contains(&"kubectl"), "{managers:?}");
+    assert!(!managers.contains(&"kubectl-client-side-apply"), "the migration rewrote the entries: {managers:?}");
+
+    // A scale by kubectl (an Update from its User-Agent) now owns .spec.replicas.
+    server.ok(&["scale", "deployment", "kubia", "--replicas=2"]);
+    let stderr = server.fails_stdin(&["apply", "--server-side", "-f", "-"], &four);
+    assert!(
+        stderr.starts_with(
+            "error: Apply failed with 1 conflict: conflict with \"kubectl\" using apps/v1: .spec.replicas\n"
+        ),
+        "{stderr}"
+    );
+}
