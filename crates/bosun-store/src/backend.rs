@@ -86,6 +86,9 @@ fn bounds<'a>(start: &'a [u8], start_exclusive: bool, end: Option<&'a [u8]>) -> 
     (lower, upper)
 }
 
+/// Attempts to take sled's lock on the directory, 50 ms apart.
+const LOCK_ATTEMPTS: u32 = 40;
+
 /// The embedded default: one sled 0.34 tree.
 pub struct SledBackend {
     db: sled::Db,
@@ -107,13 +110,28 @@ pub struct SledOptions {
 impl SledBackend {
     /// Opens (or creates) a sled database in `dir`.
     pub fn open(dir: &Path, options: SledOptions) -> Result<Self> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(options.cache_capacity_bytes)
             .flush_every_ms(options.flush_every_ms)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(StoreError::backend)?;
+            .mode(sled::Mode::HighThroughput);
+        // sled releases its file lock from background threads a moment after the last handle
+        // drops, so a reopen right after a close can find the lock still held: retry briefly
+        // before concluding that another process owns the directory.
+        let mut attempt = 0;
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(error) if error.to_string().contains("could not acquire lock") && attempt < LOCK_ATTEMPTS => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(error) if error.to_string().contains("could not acquire lock") => {
+                    return Err(StoreError::InUse { dir: dir.display().to_string() });
+                }
+                Err(error) => return Err(StoreError::backend(error)),
+            }
+        };
         let data_file = std::fs::File::open(dir.join("db")).map_err(StoreError::backend)?;
         Ok(SledBackend { db, data_file })
     }

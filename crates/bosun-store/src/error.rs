@@ -71,6 +71,13 @@ pub enum StoreError {
         attempts: usize,
     },
 
+    /// Another process has the data directory open. Stop it, or open another directory.
+    #[error("{dir} is in use by another process; stop that process or use another data directory")]
+    InUse {
+        /// The directory.
+        dir: String,
+    },
+
     /// The store has been closed.
     #[error("the store is closed")]
     Closed,
