@@ -439,3 +439,59 @@ fn server_side_apply_after_client_side_apply_takes_over_without_conflict() {
         "{stderr}"
     );
 }
+
+#[test]
+fn explain_prints_descriptions_and_fields_from_the_generated_openapi_schemas() {
+    let server = Server::start(&[]);
+    let strategy = server.ok(&["explain", "deployment.spec.strategy"]);
+    for expected in [
+        "GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n",
+        "FIELD: strategy <DeploymentStrategy>",
+        "The deployment strategy to use to replace existing pods with new ones.",
+        "rollingUpdate\t<RollingUpdateDeployment>",
+        "type\t<string>",
+        "Type of deployment. Can be \"Recreate\" or \"RollingUpdate\".",
+    ] {
+        assert!(strategy.contains(expected), "{expected:?} missing from:\n{strategy}");
+    }
+    let max_surge = server.ok(&["explain", "deployment.spec.strategy.rollingUpdate.maxSurge"]);
+    assert!(max_surge.contains("FIELD: maxSurge <IntOrString>"), "{max_surge}");
+    let deployment = server.ok(&["explain", "deployment"]);
+    assert!(deployment.contains("metadata\t<ObjectMeta>\n"), "metadata is not required upstream:\n{deployment}");
+
+    let pods = server.ok(&["explain", "pods", "--recursive"]);
+    assert!(pods.starts_with("KIND:       Pod\nVERSION:    v1\n"), "{pods}");
+    for expected in ["containers\t<[]Container> -required-", "limits\t<map[string]Quantity>", "finalizers\t<[]string>"]
+    {
+        assert!(pods.contains(expected), "{expected:?} missing from explain pods --recursive");
+    }
+    let missing = server.fails(&["explain", "deployment.spec.nope"]);
+    assert!(missing.contains("field \"nope\" does not exist"), "{missing}");
+}
+
+#[test]
+fn client_side_apply_computes_its_patch_from_the_served_schema() {
+    // With schemas served, kubectl diffs with their x-kubernetes-patch-* metadata instead of its
+    // compiled-in types; a schema it cannot walk makes it warn on every apply.
+    let server = Server::start(&[]);
+    let apply = |manifest: &str| {
+        let output = server.kubectl_with_stdin(&["apply", "-f", "-"], Some(manifest));
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(output.status.success() && !stderr.contains("warning"), "{stderr}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    apply(KUBIA_V1);
+    let with_sidecar =
+        format!("{KUBIA_V1}      - image: busybox\n        name: sidecar\n  strategy:\n    type: Recreate\n");
+    assert_eq!(apply(&with_sidecar).trim(), "deployment.apps/kubia configured");
+    let names = |server: &Server| {
+        server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.template.spec.containers[*].name}"])
+    };
+    assert_eq!(names(&server), "nodejs sidecar");
+    assert_eq!(server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.strategy.type}"]), "Recreate");
+    // Back to the first manifest: the patch deletes the sidecar by its merge key and nulls the
+    // strategy, which defaulting turns back into a rolling update.
+    assert_eq!(apply(KUBIA_V1).trim(), "deployment.apps/kubia configured");
+    assert_eq!(names(&server), "nodejs");
+    assert_eq!(server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.strategy.type}"]), "RollingUpdate");
+}
