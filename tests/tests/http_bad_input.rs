@@ -211,3 +211,63 @@ async fn large_responses_are_gzipped_for_clients_that_accept_it() {
     let small = Request::get("/api/v1/namespaces").header("accept-encoding", "gzip").body(Body::empty()).unwrap();
     assert!(cluster.router().oneshot(small).await.unwrap().headers().get("content-encoding").is_none());
 }
+
+#[tokio::test]
+async fn unknown_fields_are_refused_under_strict_and_warned_about_under_warn() {
+    let cluster = cluster().await;
+    let body = |name: &str| {
+        serde_json::to_vec(&json!({"metadata": {"name": name}, "data": {"a": "b"}, "dta": {"typo": "x"}})).unwrap()
+    };
+    let strict = send(
+        &cluster,
+        Method::POST,
+        &format!("{CONFIGMAPS}?fieldValidation=Strict"),
+        Some("application/json"),
+        body("s"),
+    )
+    .await;
+    assert_status(&strict, 400, "BadRequest");
+    assert_eq!(
+        strict.body["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"dta\""
+    );
+    assert_eq!(configmap_count(&cluster).await, 0, "nothing was written");
+
+    let request = Request::post(format!("{CONFIGMAPS}?fieldValidation=Warn"))
+        .header("content-type", "application/json")
+        .body(Body::from(body("w")))
+        .unwrap();
+    let response = cluster.router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["warning"], "299 - \"unknown field \\\"dta\\\"\"");
+
+    let request = Request::post(format!("{CONFIGMAPS}?fieldValidation=Ignore"))
+        .header("content-type", "application/json")
+        .body(Body::from(body("i")))
+        .unwrap();
+    let response = cluster.router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(response.headers().get("warning").is_none());
+
+    // Nested fields are checked too, with their index in lists.
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}},
+                 "spec": {"containers": [{"name": "c", "image": "i", "imagePullPolcy": "Always"}]}}},
+    });
+    let reply = send(
+        &cluster,
+        Method::POST,
+        "/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict",
+        Some("application/json"),
+        serde_json::to_vec(&deployment).unwrap(),
+    )
+    .await;
+    assert_status(&reply, 400, "BadRequest");
+    assert!(
+        reply.body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("unknown field \"spec.template.spec.containers[0].imagePullPolcy\"")
+    );
+}

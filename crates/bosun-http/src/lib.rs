@@ -9,7 +9,7 @@ mod delete;
 mod endpoints;
 mod list;
 pub mod negotiate;
-mod openapi;
+pub(crate) mod openapi;
 mod patch;
 pub mod path;
 pub mod protobuf;

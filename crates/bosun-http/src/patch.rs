@@ -32,6 +32,12 @@ pub async fn patch(
         PatchType::Apply => crate::yaml::from_slice(body)?,
         _ => serde_json::from_slice(body).map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?,
     };
+    // A merge, strategic or apply patch is a partial object: its fields can be checked against
+    // the schema (a JSON patch names paths, not fields).
+    let warnings = match (patch_type, subresource) {
+        (PatchType::Json, _) | (_, Some("scale")) => Vec::new(),
+        _ => crate::service::field_validation(rt, query, &patch)?,
+    };
     let write = crate::service::write_options_for_patch(query, headers)?;
     let force = match query.get("force").map(String::as_str) {
         None | Some("") | Some("false") => false,
@@ -50,7 +56,7 @@ pub async fn patch(
             let body = PatchBody { patch_type, document: patch };
             let (object, created) = api.patch(rt, namespace, name, which, body, &options).await?;
             let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-            respond::object(rt, object, output, query, api, code)
+            Ok(crate::service::with_warnings(respond::object(rt, object, output, query, api, code)?, &warnings))
         }
         Some(_) => Err(Status::method_not_allowed("PATCH")),
     }

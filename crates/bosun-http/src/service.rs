@@ -205,6 +205,40 @@ fn write_options(query: &Query, headers: &HeaderMap) -> Result<WriteOptions, Sta
     Ok(WriteOptions { dry_run, field_manager: field_manager(query, headers)? })
 }
 
+/// `fieldValidation`: with `Strict`, a body naming fields the type's schema does not know is
+/// refused (400, upstream's strict-decoding message); with `Warn` (the default) each unknown
+/// field becomes a `Warning` header; `Ignore` checks nothing. Returns the warnings.
+pub(crate) fn field_validation(rt: &ResourceType, query: &Query, body: &Value) -> Result<Vec<String>, Status> {
+    let mode = query.get("fieldValidation").map(String::as_str).unwrap_or("Warn");
+    if mode == "Ignore" {
+        return Ok(Vec::new());
+    }
+    let unknown: Vec<String> = crate::openapi::unknown_fields(rt.group, rt.version, rt.kind, body)
+        .into_iter()
+        .map(|field| format!("unknown field \"{field}\""))
+        .collect();
+    if mode == "Strict" && !unknown.is_empty() {
+        return Err(Status::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+            unknown.join(", "),
+            kind = rt.kind,
+            version = rt.version,
+        )));
+    }
+    Ok(unknown)
+}
+
+/// Adds `Warning` headers (`299 - "<text>"`), as upstream reports unknown fields under `Warn`.
+pub(crate) fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    for warning in warnings {
+        let text = format!("299 - \"{}\"", warning.replace('"', "\\\""));
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    response
+}
+
 /// Decodes a JSON or YAML object body.
 pub(crate) fn decode_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Status> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
@@ -280,15 +314,17 @@ async fn handle_resource(
         (Method::POST, None, None) => {
             let output = negotiate::negotiate(accept, false)?;
             let body = decode_body(headers, &body)?;
+            let warnings = field_validation(rt, query, &body)?;
             let created = api.create(rt, namespace, body, &write_options(query, headers)?).await?;
-            respond::object(rt, created, output, query, api, StatusCode::CREATED)
+            Ok(with_warnings(respond::object(rt, created, output, query, api, StatusCode::CREATED)?, &warnings))
         }
         (Method::PUT, Some(name), sub @ (None | Some("status"))) => {
             let output = negotiate::negotiate(accept, false)?;
             let body = decode_body(headers, &body)?;
+            let warnings = field_validation(rt, query, &body)?;
             let which = if sub.is_some() { Subresource::Status } else { Subresource::Main };
             let updated = api.update(rt, namespace, name, which, body, &write_options(query, headers)?).await?;
-            respond::object(rt, updated, output, query, api, StatusCode::OK)
+            Ok(with_warnings(respond::object(rt, updated, output, query, api, StatusCode::OK)?, &warnings))
         }
         (Method::PUT, Some(name), Some("scale")) => {
             let body = decode_body(headers, &body)?;

@@ -495,3 +495,13 @@ fn client_side_apply_computes_its_patch_from_the_served_schema() {
     assert_eq!(names(&server), "nodejs");
     assert_eq!(server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.strategy.type}"]), "RollingUpdate");
 }
+
+#[test]
+fn a_misspelt_field_is_refused_by_default_strict_validation() {
+    let server = Server::start(&[]);
+    let typo = KUBIA_V1.replace("  replicas: 3", "  replica: 3");
+    let error = server.fails_stdin(&["create", "-f", "-"], &typo);
+    assert!(error.contains("strict decoding error: unknown field \"spec.replica\""), "{error}");
+    let listed = server.ok(&["get", "deployments", "-o", "name"]);
+    assert!(listed.trim().is_empty(), "nothing was created: {listed}");
+}

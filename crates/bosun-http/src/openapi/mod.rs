@@ -57,6 +57,8 @@ use crate::service::{HttpState, json_bytes};
 
 /// A generated document, serialized once.
 struct Document {
+    /// The document, for walking objects against its schemas.
+    value: Value,
     /// The JSON text.
     body: Bytes,
     /// A hash of `body`: the `ETag` (quoted) and the index's `?hash=`.
@@ -68,7 +70,7 @@ impl Document {
         let body = serde_json::to_vec(value).expect("a JSON value serializes");
         let mut hasher = DefaultHasher::new();
         body.hash(&mut hasher);
-        Document { hash: format!("{:016X}", hasher.finish()), body: body.into() }
+        Document { hash: format!("{:016X}", hasher.finish()), body: body.into(), value: value.clone() }
     }
 }
 
@@ -209,5 +211,90 @@ mod tests {
         let spec = &schemas[spec_ref.trim_start_matches("#/components/schemas/")];
         let strategy = &spec["properties"]["strategy"];
         assert!(strategy["description"].as_str().unwrap().starts_with("The deployment strategy"), "{strategy}");
+    }
+}
+
+/// The fields of `object` that the schema of `group/version/kind` does not know, as dotted
+/// paths with indices (`spec.template.spec.containers[0].imag`), in document order. Keys that
+/// start with `$` (strategic-merge-patch directives) are not fields. Empty when the kind has no
+/// generated schema.
+pub fn unknown_fields(group: &str, version: &str, kind: &str, object: &Value) -> Vec<String> {
+    let Some(document) = document(&gv_key(group, version)) else { return Vec::new() };
+    let Some(schemas) = document.value.pointer("/components/schemas").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let kind_schema = schemas.values().find(|schema| {
+        schema.get("x-kubernetes-group-version-kind").and_then(Value::as_array).is_some_and(|gvks| {
+            gvks.iter().any(|gvk| gvk["group"] == group && gvk["version"] == version && gvk["kind"] == kind)
+        })
+    });
+    let mut unknown = Vec::new();
+    if let Some(schema) = kind_schema {
+        walk_unknown(schemas, schema, object, "", &mut unknown, 0);
+    }
+    unknown
+}
+
+/// Nesting bound of the walk (objects deeper than this are not checked).
+const UNKNOWN_FIELD_DEPTH_MAX: usize = 64;
+
+fn resolve<'a>(schemas: &'a Map<String, Value>, mut schema: &'a Value) -> &'a Value {
+    // `$ref` directly, or wrapped in a one-element `allOf` as upstream writes references.
+    for _ in 0..8 {
+        if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix(schemas::REF_PREFIX))
+        {
+            match schemas.get(name) {
+                Some(target) => schema = target,
+                None => return schema,
+            }
+        } else if let Some([only]) = schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+            schema = only;
+        } else {
+            return schema;
+        }
+    }
+    schema
+}
+
+fn walk_unknown(
+    schemas: &Map<String, Value>,
+    schema: &Value,
+    object: &Value,
+    path: &str,
+    unknown: &mut Vec<String>,
+    depth: usize,
+) {
+    if depth > UNKNOWN_FIELD_DEPTH_MAX {
+        return;
+    }
+    let schema = resolve(schemas, schema);
+    match object {
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            if properties.is_none() && additional.is_none() {
+                return; // free-form (or not an object in the schema): nothing to check
+            }
+            for (key, value) in map {
+                if key.starts_with('$') {
+                    continue;
+                }
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                match (properties.and_then(|p| p.get(key)), additional) {
+                    (Some(property), _) | (None, Some(property)) => {
+                        walk_unknown(schemas, property, value, &child, unknown, depth + 1)
+                    }
+                    (None, None) => unknown.push(child),
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    walk_unknown(schemas, item_schema, item, &format!("{path}[{i}]"), unknown, depth + 1);
+                }
+            }
+        }
+        _ => {}
     }
 }
