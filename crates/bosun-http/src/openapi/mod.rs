@@ -165,55 +165,6 @@ pub fn serve(_state: &HttpState, method: &Method, path: &str, headers: &HeaderMa
     response
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parsed(document: &Document) -> Value {
-        serde_json::from_slice(&document.body).unwrap()
-    }
-
-    #[test]
-    fn the_index_lists_every_group_version_with_its_documents_hash() {
-        let index = parsed(index());
-        let apps = index["paths"]["apis/apps/v1"]["serverRelativeURL"].as_str().unwrap();
-        assert_eq!(apps, format!("/openapi/v3/apis/apps/v1?hash={}", document("apis/apps/v1").unwrap().hash));
-        assert!(index["paths"]["api/v1"].is_object());
-        assert!(index["paths"]["apis/autoscaling/v1"].is_object() && index["paths"]["apis/autoscaling/v2"].is_object());
-        assert!(document("apis/nope/v1").is_none());
-    }
-
-    #[test]
-    fn documents_are_generated_once_and_their_hash_is_stable() {
-        let first = document("apis/batch/v1").unwrap();
-        assert!(std::ptr::eq(first, document("apis/batch/v1").unwrap()));
-        assert_eq!(Document::new(&group_version_document("batch", "v1")).hash, first.hash);
-    }
-
-    #[test]
-    fn the_apps_document_lets_kubectl_explain_find_deployment_spec_strategy() {
-        let apps = parsed(document("apis/apps/v1").unwrap());
-        assert_eq!(apps["openapi"], "3.0.0");
-        // kubectl explain: the GVK from the resource's paths, then the schema carrying it.
-        let gvk = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"]["post"]["x-kubernetes-group-version-kind"];
-        assert_eq!(gvk, &json!({"group": "apps", "version": "v1", "kind": "Deployment"}));
-        let schemas = apps["components"]["schemas"].as_object().unwrap();
-        let with_gvk: Vec<&String> = schemas
-            .iter()
-            .filter(|(_, s)| s["x-kubernetes-group-version-kind"].as_array().is_some_and(|l| l.contains(gvk)))
-            .map(|(name, _)| name)
-            .collect();
-        assert_eq!(with_gvk, ["io.k8s.api.apps.v1.Deployment"]);
-        let spec_ref = apps["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"]["properties"]["spec"]["allOf"][0]
-            ["$ref"]
-            .as_str()
-            .unwrap();
-        let spec = &schemas[spec_ref.trim_start_matches("#/components/schemas/")];
-        let strategy = &spec["properties"]["strategy"];
-        assert!(strategy["description"].as_str().unwrap().starts_with("The deployment strategy"), "{strategy}");
-    }
-}
-
 /// The fields of `object` that the schema of `group/version/kind` does not know, as dotted
 /// paths with indices (`spec.template.spec.containers[0].imag`), in document order. Keys that
 /// start with `$` (strategic-merge-patch directives) are not fields. Empty when the kind has no
@@ -296,5 +247,54 @@ fn walk_unknown(
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(document: &Document) -> Value {
+        serde_json::from_slice(&document.body).unwrap()
+    }
+
+    #[test]
+    fn the_index_lists_every_group_version_with_its_documents_hash() {
+        let index = parsed(index());
+        let apps = index["paths"]["apis/apps/v1"]["serverRelativeURL"].as_str().unwrap();
+        assert_eq!(apps, format!("/openapi/v3/apis/apps/v1?hash={}", document("apis/apps/v1").unwrap().hash));
+        assert!(index["paths"]["api/v1"].is_object());
+        assert!(index["paths"]["apis/autoscaling/v1"].is_object() && index["paths"]["apis/autoscaling/v2"].is_object());
+        assert!(document("apis/nope/v1").is_none());
+    }
+
+    #[test]
+    fn documents_are_generated_once_and_their_hash_is_stable() {
+        let first = document("apis/batch/v1").unwrap();
+        assert!(std::ptr::eq(first, document("apis/batch/v1").unwrap()));
+        assert_eq!(Document::new(&group_version_document("batch", "v1")).hash, first.hash);
+    }
+
+    #[test]
+    fn the_apps_document_lets_kubectl_explain_find_deployment_spec_strategy() {
+        let apps = parsed(document("apis/apps/v1").unwrap());
+        assert_eq!(apps["openapi"], "3.0.0");
+        // kubectl explain: the GVK from the resource's paths, then the schema carrying it.
+        let gvk = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"]["post"]["x-kubernetes-group-version-kind"];
+        assert_eq!(gvk, &json!({"group": "apps", "version": "v1", "kind": "Deployment"}));
+        let schemas = apps["components"]["schemas"].as_object().unwrap();
+        let with_gvk: Vec<&String> = schemas
+            .iter()
+            .filter(|(_, s)| s["x-kubernetes-group-version-kind"].as_array().is_some_and(|l| l.contains(gvk)))
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(with_gvk, ["io.k8s.api.apps.v1.Deployment"]);
+        let spec_ref = apps["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"]["properties"]["spec"]["allOf"][0]
+            ["$ref"]
+            .as_str()
+            .unwrap();
+        let spec = &schemas[spec_ref.trim_start_matches("#/components/schemas/")];
+        let strategy = &spec["properties"]["strategy"];
+        assert!(strategy["description"].as_str().unwrap().starts_with("The deployment strategy"), "{strategy}");
     }
 }
