@@ -108,8 +108,14 @@ pub fn apply_patch(rt: &ResourceType, patch_type: PatchType, current: &Value, pa
             if !patch.is_object() {
                 return Err(Status::bad_request("error decoding patch: a strategic merge patch must be a JSON object"));
             }
-            crate::smp::strategic_merge_for(rt.group, rt.kind, current, patch)
-                .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))
+            crate::smp::strategic_merge_for(rt.group, rt.kind, current, patch).map_err(|e| match e.status_code() {
+                422 => Status::failure(
+                    422,
+                    "Invalid",
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                ),
+                _ => Status::bad_request(format!("error decoding patch: {e}")),
+            })
         }
     }
 }
