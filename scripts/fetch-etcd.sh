@@ -11,7 +11,9 @@ BIN="$ROOT/.tools/bin"
 
 log() { echo "fetch-etcd: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-is_wanted() { [[ -x "$1" ]] && "$1" --version 2>/dev/null | grep -q "^etcd Version: $WANT"; }
+# Capture first, then match: with pipefail, `grep -q` exiting early could SIGPIPE the binary
+# and fail the check at random.
+is_wanted() { local out; [[ -x "$1" ]] && out=$("$1" --version 2>/dev/null) && grep -q "^etcd Version: $WANT" <<<"$out"; }
 
 if is_wanted "$BIN/etcd"; then
   log "etcd ${WANT}x already at $BIN/etcd; nothing to do"

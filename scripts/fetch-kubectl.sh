@@ -12,7 +12,9 @@ DEST="$ROOT/.tools/bin/kubectl"
 
 log() { echo "fetch-kubectl: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-is_wanted() { [[ -x "$1" ]] && "$1" version --client 2>/dev/null | grep -q "^Client Version: $WANT"; }
+# Capture first, then match: with pipefail, `grep -q` exiting early could SIGPIPE kubectl and
+# fail the check at random.
+is_wanted() { local out; [[ -x "$1" ]] && out=$("$1" version --client 2>/dev/null) && grep -q "^Client Version: $WANT" <<<"$out"; }
 
 if is_wanted "$DEST"; then
   log "kubectl ${WANT}x already at $DEST; nothing to do"
