@@ -391,3 +391,21 @@ async fn an_applier_that_drops_a_field_removes_it() {
     let status = api_error(configmaps.patch("pruned", &PatchParams::default(), &applied(json!({}))).await.unwrap_err());
     assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"), "apply needs a fieldManager");
 }
+
+#[tokio::test]
+async fn generate_name_gives_each_object_a_fresh_name_with_the_prefix() {
+    let cluster = cluster().await;
+    let configmaps: Api<ConfigMap> = Api::default_namespaced(cluster.kube_client());
+    let mut named = Vec::new();
+    for _ in 0..3 {
+        let template: ConfigMap = serde_json::from_value(json!({"metadata": {"generateName": "job-"}})).unwrap();
+        let created = configmaps.create(&PostParams::default(), &template).await.unwrap();
+        let name = created.metadata.name.unwrap();
+        assert!(name.starts_with("job-") && name.len() == "job-".len() + 5, "{name}");
+        assert!(name["job-".len()..].chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)), "{name}");
+        named.push(name);
+    }
+    named.sort();
+    named.dedup();
+    assert_eq!(named.len(), 3);
+}
