@@ -13,8 +13,8 @@
 //!   validate) and `components.schemas` ([`schemas`]: the kinds with their GVK list, everything
 //!   they reference, descriptions, and patch metadata from [`patch_meta`]). Any `hash` query is
 //!   ignored: the current document is always served.
-//! * `GET /openapi/v2` — 404. kubectl asks for it (in protobuf only) as a fallback when v3 fails,
-//!   and copes with 404.
+//! * `GET /openapi/v2` — Swagger 2.0 in JSON, converted from the v3 documents (`v2.rs`); a
+//!   request that accepts only protobuf (kubectl's fallback) gets 406.
 //!
 //! # Caching
 //!
@@ -39,6 +39,7 @@
 mod patch_meta;
 mod paths;
 mod schemas;
+mod v2;
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -96,6 +97,27 @@ static DOCUMENTS: LazyLock<HashMap<String, Slot>> = LazyLock::new(|| {
 
 static INDEX: OnceLock<Document> = OnceLock::new();
 
+static V2: OnceLock<Document> = OnceLock::new();
+
+/// The v2 document (JSON), converted once from every group-version's v3 document.
+fn v2_document() -> &'static Document {
+    V2.get_or_init(|| {
+        let keys: Vec<String> = registry::group_versions()
+            .flat_map(|(group, versions)| versions.iter().map(move |version| gv_key(group, version)))
+            .collect();
+        let documents = keys.iter().filter_map(|key| document(key)).map(|d| d.value.clone());
+        Document::new(&v2::document(documents))
+    })
+}
+
+/// Whether an `Accept` header admits JSON (absent, `*/*`, `application/*` or `application/json`).
+fn accepts_json(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return true };
+    accept.split(',').any(|entry| {
+        matches!(entry.split(';').next().unwrap_or("").trim(), "" | "*/*" | "application/*" | "application/json")
+    })
+}
+
 /// The cached document of the group-version with index key `key`, if it is served.
 fn document(key: &str) -> Option<&'static Document> {
     let slot = DOCUMENTS.get(key)?;
@@ -142,13 +164,16 @@ fn index() -> &'static Document {
     })
 }
 
-/// Serves `/openapi/v3` and `/openapi/v3/{gv}` with ETags; `/openapi/v2` is 404.
+/// Serves `/openapi/v3`, `/openapi/v3/{gv}` and `/openapi/v2` (JSON) with ETags.
 pub fn serve(_state: &HttpState, method: &Method, path: &str, headers: &HeaderMap) -> Response {
     if !matches!(*method, Method::GET | Method::HEAD) {
         return respond::status(&Status::method_not_allowed(method.as_str()));
     }
     let document = match path {
         "/openapi/v3" => Some(index()),
+        "/openapi/v2" if accepts_json(headers) => Some(v2_document()),
+        // kubectl's protobuf-only request: Bosun does not serve protobuf OpenAPI.
+        "/openapi/v2" => return respond::status(&Status::not_acceptable("application/json")),
         other => other.strip_prefix("/openapi/v3/").and_then(document),
     };
     let Some(document) = document else {
