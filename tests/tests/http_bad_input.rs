@@ -271,3 +271,20 @@ async fn unknown_fields_are_refused_under_strict_and_warned_about_under_warn() {
             .ends_with("unknown field \"spec.template.spec.containers[0].imagePullPolcy\"")
     );
 }
+
+#[tokio::test]
+async fn yaml_bodies_are_accepted_and_yaml_is_served_on_request() {
+    let cluster = bosun::Cluster::builder().temporary().controllers(false).start().await.unwrap();
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  key: value\n";
+    let created = send(&cluster, Method::POST, CONFIGMAPS, Some("application/yaml"), yaml.as_bytes().to_vec()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["data"]["key"], "value");
+    let request = Request::get(format!("{CONFIGMAPS}/from-yaml"))
+        .header("accept", "application/yaml")
+        .body(Body::empty())
+        .unwrap();
+    let response = cluster.router().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/yaml");
+    let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(text.contains("name: from-yaml") && text.contains("key: value"), "{text}");
+}

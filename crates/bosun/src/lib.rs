@@ -49,6 +49,7 @@ pub struct ClusterBuilder {
     clock: Arc<dyn Clock>,
     http: HttpConfig,
     api_port: u16,
+    controllers: bool,
 }
 
 /// A running control plane.
@@ -69,6 +70,7 @@ impl Cluster {
             clock: Arc::new(SystemClock),
             http: HttpConfig::default(),
             api_port: 6443,
+            controllers: true,
         }
     }
 
@@ -135,6 +137,13 @@ impl ClusterBuilder {
         self
     }
 
+    /// Whether the controllers (namespace lifecycle, garbage collector) run (default: yes). Off,
+    /// the cluster is an API server only, as for tests of a controller of one's own.
+    pub fn controllers(mut self, on: bool) -> Self {
+        self.controllers = on;
+        self
+    }
+
     /// The port the `kubernetes` Service points at.
     pub fn api_port(mut self, port: u16) -> Self {
         self.api_port = port;
@@ -155,8 +164,10 @@ impl ClusterBuilder {
         let store = Store::open(&store_dir, config).map_err(|source| StartError::Store { dir: store_dir, source })?;
         let api = Api::with_clock(store, self.clock);
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
-        tokio::spawn(bosun_controllers::namespace::run(api.clone()));
-        tokio::spawn(bosun_controllers::gc::run(api.clone()));
+        if self.controllers {
+            tokio::spawn(bosun_controllers::namespace::run(api.clone()));
+            tokio::spawn(bosun_controllers::gc::run(api.clone()));
+        }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })
     }
