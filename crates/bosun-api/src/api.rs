@@ -179,6 +179,24 @@ fn parse(bytes: &[u8]) -> Result<Value, Status> {
     serde_json::from_slice(bytes).map_err(|e| Status::internal(format!("stored object is not JSON: {e}")))
 }
 
+/// The outcome of a compare-and-swap write in a read-modify-write loop.
+enum Cas<T> {
+    /// It went through.
+    Written(T),
+    /// Someone wrote first: read again and redo.
+    Retry,
+}
+
+/// Sorts a compare-and-swap result into done, retry (a lost race) or the answer to give.
+fn settle<T>(result: Result<T, StoreError>, rt: &ResourceType, name: &str) -> Result<Cas<T>, Status> {
+    match result {
+        Ok(written) => Ok(Cas::Written(written)),
+        Err(StoreError::Conflict { .. }) => Ok(Cas::Retry),
+        Err(StoreError::NotFound) => Err(Status::not_found(rt.plural, rt.group, name)),
+        Err(other) => Err(storage_failure(other)),
+    }
+}
+
 /// Maps store failures that are not answers to the request.
 fn storage_failure(error: StoreError) -> Status {
     match error {
@@ -471,19 +489,15 @@ impl Api {
             {
                 let preconditions = Preconditions { mod_revision: Some(stored.mod_revision), uid: None };
                 let last_state = stamp_last_state(next.clone());
-                match self.inner.store.delete(&key, preconditions, last_state).await {
-                    Ok(_) => return Ok(next),
-                    Err(StoreError::Conflict { .. }) => continue,
-                    Err(StoreError::NotFound) => return Err(Status::not_found(rt.plural, rt.group, name)),
-                    Err(other) => return Err(storage_failure(other)),
+                match settle(self.inner.store.delete(&key, preconditions, last_state).await, rt, name)? {
+                    Cas::Written(_) => return Ok(next),
+                    Cas::Retry => continue,
                 }
             }
             let stamped = NewValue::stamped(move |revision| meta::stamp_revision(&mut next, revision));
-            match self.inner.store.update(&key, Some(stored.mod_revision), stamped).await {
-                Ok(written) => return parse(&written.value),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => return Err(Status::not_found(rt.plural, rt.group, name)),
-                Err(other) => return Err(storage_failure(other)),
+            match settle(self.inner.store.update(&key, Some(stored.mod_revision), stamped).await, rt, name)? {
+                Cas::Written(written) => return parse(&written.value),
+                Cas::Retry => continue,
             }
         }
         Err(Status::conflict(rt.plural, rt.group, name, "too many concurrent writers; retry"))
@@ -522,11 +536,9 @@ impl Api {
                     return Ok(self.deleted_response(rt, current));
                 }
                 let preconditions = Preconditions { mod_revision: Some(stored.mod_revision), uid: None };
-                match self.inner.store.delete(&key, preconditions, stamp_last_state(current)).await {
-                    Ok(last) => return Ok(self.deleted_response(rt, parse(&last.value)?)),
-                    Err(StoreError::Conflict { .. }) => continue,
-                    Err(StoreError::NotFound) => return Err(Status::not_found(rt.plural, rt.group, name)),
-                    Err(other) => return Err(storage_failure(other)),
+                match settle(self.inner.store.delete(&key, preconditions, stamp_last_state(current)).await, rt, name)? {
+                    Cas::Written(last) => return Ok(self.deleted_response(rt, parse(&last.value)?)),
+                    Cas::Retry => continue,
                 }
             }
             // Graceful path: mark for deletion and keep the object until its finalizers are done.
@@ -560,11 +572,9 @@ impl Api {
                 return Ok(Deleted::Object(next));
             }
             let stamped = NewValue::stamped(move |revision| meta::stamp_revision(&mut next, revision));
-            match self.inner.store.update(&key, Some(stored.mod_revision), stamped).await {
-                Ok(written) => return Ok(Deleted::Object(parse(&written.value)?)),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => return Err(Status::not_found(rt.plural, rt.group, name)),
-                Err(other) => return Err(storage_failure(other)),
+            match settle(self.inner.store.update(&key, Some(stored.mod_revision), stamped).await, rt, name)? {
+                Cas::Written(written) => return Ok(Deleted::Object(parse(&written.value)?)),
+                Cas::Retry => continue,
             }
         }
         Err(Status::conflict(rt.plural, rt.group, name, "too many concurrent writers; retry"))
