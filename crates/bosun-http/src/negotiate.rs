@@ -100,16 +100,9 @@ pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, Status> {
     }
 }
 
-/// `includeObject` for Table responses.
+/// `includeObject` for Table responses; an unknown value is a 400 with upstream's message.
 pub fn include_object(value: Option<&str>) -> Result<IncludeObject, Status> {
-    match value {
-        None | Some("") | Some("Metadata") => Ok(IncludeObject::Metadata),
-        Some("None") => Ok(IncludeObject::None),
-        Some("Object") => Ok(IncludeObject::Object),
-        Some(other) => Err(Status::bad_request(format!(
-            "includeObject: unsupported value \"{other}\": supported values: \"Metadata\", \"None\", \"Object\""
-        ))),
-    }
+    IncludeObject::from_query(value).map_err(|e| Status::bad_request(e.to_string()))
 }
 
 #[cfg(test)]
