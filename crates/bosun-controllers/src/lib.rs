@@ -10,3 +10,4 @@
 
 pub mod gc;
 pub mod namespace;
+pub mod runtime;

@@ -366,6 +366,11 @@ impl Store {
         self.inner.read_revision()
     }
 
+    /// Whether the store was closed: every read, write and watch fails from then on.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
     /// The compaction point: watches and snapshot reads must start at or above it.
     pub fn compacted_revision(&self) -> u64 {
         self.inner.compacted.load(Ordering::SeqCst)
