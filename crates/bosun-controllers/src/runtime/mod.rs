@@ -13,6 +13,7 @@ pub mod events;
 pub mod expectations;
 pub mod informer;
 pub mod queue;
+pub mod shared;
 
 use std::fmt;
 use std::future::Future;
