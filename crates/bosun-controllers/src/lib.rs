@@ -8,6 +8,10 @@
 //!
 //! The ReplicaSet and Deployment controllers and the node agent come with their issue.
 
+pub mod deployment;
 pub mod gc;
 pub mod namespace;
+pub mod objects;
+pub mod ownership;
+pub mod replicaset;
 pub mod runtime;
