@@ -233,21 +233,22 @@ async fn unknown_fields_are_refused_under_strict_and_warned_about_under_warn() {
     );
     assert_eq!(configmap_count(&cluster).await, 0, "nothing was written");
 
-    let request = Request::post(format!("{CONFIGMAPS}?fieldValidation=Warn"))
-        .header("content-type", "application/json")
-        .body(Body::from(body("w")))
-        .unwrap();
-    let response = cluster.router().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(response.headers()["warning"], "299 - \"unknown field \\\"dta\\\"\"");
-
-    let request = Request::post(format!("{CONFIGMAPS}?fieldValidation=Ignore"))
-        .header("content-type", "application/json")
-        .body(Body::from(body("i")))
-        .unwrap();
-    let response = cluster.router().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    assert!(response.headers().get("warning").is_none());
+    for (mode, name) in [("Warn", "w"), ("Ignore", "i")] {
+        let reply =
+            write(&cluster, Method::POST, &format!("{CONFIGMAPS}?fieldValidation={mode}"), JSON, &body(name)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let expected: &[&str] = if mode == "Warn" { &["299 - \"unknown field \\\"dta\\\"\""] } else { &[] };
+        assert_eq!(reply.warnings, expected, "{mode}");
+        // Upstream's decoder drops what the type does not have; known fields stay.
+        assert!(reply.body.get("dta").is_none(), "{mode}: {}", reply.body);
+        let stored = send(&cluster, Method::GET, &format!("{CONFIGMAPS}/{name}"), None, vec![]).await.body;
+        assert!(stored.get("dta").is_none(), "{mode}: {stored}");
+        assert_eq!(stored["data"], json!({"a": "b"}));
+    }
+    // Without the parameter: upstream's server default, Warn.
+    let reply = write(&cluster, Method::POST, CONFIGMAPS, JSON, &body("d")).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(reply.warnings.len(), 1);
 
     // Nested fields are checked too, with their index in lists.
     let deployment = json!({
@@ -287,4 +288,150 @@ async fn yaml_bodies_are_accepted_and_yaml_is_served_on_request() {
     assert_eq!(response.headers()["content-type"], "application/yaml");
     let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     assert!(text.contains("name: from-yaml") && text.contains("key: value"), "{text}");
+}
+
+const JSON: &str = "application/json";
+
+/// A write's reply with its `Warning` headers.
+struct Written {
+    status: StatusCode,
+    body: Value,
+    warnings: Vec<String>,
+}
+
+async fn write(cluster: &bosun::Cluster, method: Method, path: &str, content_type: &str, body: &[u8]) -> Written {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", content_type)
+        .body(Body::from(body.to_vec()));
+    let response = cluster.router().oneshot(request.unwrap()).await.unwrap();
+    let status = response.status();
+    let warnings = response.headers().get_all("warning").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Written { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), warnings }
+}
+
+#[tokio::test]
+async fn an_update_drops_unknown_fields_under_warn_and_refuses_them_under_strict() {
+    let cluster = cluster().await;
+    write(&cluster, Method::POST, CONFIGMAPS, JSON, br#"{"metadata": {"name": "u"}, "data": {"a": "1"}}"#).await;
+    let body = br#"{"metadata": {"name": "u"}, "data": {"a": "2"}, "spec": {"x": 1}}"#;
+    let strict = write(&cluster, Method::PUT, &format!("{CONFIGMAPS}/u?fieldValidation=Strict"), JSON, body).await;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST, "{}", strict.body);
+    assert!(strict.body["message"].as_str().unwrap().ends_with("strict decoding error: unknown field \"spec\""));
+    let warned = write(&cluster, Method::PUT, &format!("{CONFIGMAPS}/u"), JSON, body).await;
+    assert_eq!(warned.status, StatusCode::OK, "{}", warned.body);
+    assert_eq!(warned.warnings, ["299 - \"unknown field \\\"spec\\\"\""]);
+    let stored = send(&cluster, Method::GET, &format!("{CONFIGMAPS}/u"), None, vec![]).await.body;
+    assert_eq!(stored["data"], json!({"a": "2"}));
+    assert!(stored.get("spec").is_none(), "{stored}");
+}
+
+#[tokio::test]
+async fn duplicate_fields_fail_under_strict_warn_under_warn_and_keep_the_last_value_under_ignore() {
+    let cluster = cluster().await;
+    let body =
+        br#"{"metadata": {"name": "first", "name": "dup"}, "data": {"k": "1", "k": "2"}, "dta": {"x": 1, "x": 2}}"#;
+    let strict = write(&cluster, Method::POST, &format!("{CONFIGMAPS}?fieldValidation=Strict"), JSON, body).await;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST, "{}", strict.body);
+    assert_eq!(
+        strict.body["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"dta\", \
+         duplicate field \"metadata.name\", duplicate field \"data.k\""
+    );
+    assert_eq!(configmap_count(&cluster).await, 0, "nothing was written");
+
+    let warned = write(&cluster, Method::POST, &format!("{CONFIGMAPS}?fieldValidation=Warn"), JSON, body).await;
+    assert_eq!(warned.status, StatusCode::CREATED, "{}", warned.body);
+    assert_eq!(
+        warned.warnings,
+        [
+            "299 - \"unknown field \\\"dta\\\"\"",
+            "299 - \"duplicate field \\\"metadata.name\\\"\"",
+            "299 - \"duplicate field \\\"data.k\\\"\"",
+        ]
+    );
+    assert_eq!(warned.body["metadata"]["name"], "dup", "the last value stands");
+    assert_eq!(warned.body["data"], json!({"k": "2"}));
+
+    let renamed = String::from_utf8_lossy(body).replace("\"dup\"", "\"dup2\"");
+    let ignored =
+        write(&cluster, Method::POST, &format!("{CONFIGMAPS}?fieldValidation=Ignore"), JSON, renamed.as_bytes()).await;
+    assert_eq!(ignored.status, StatusCode::CREATED, "{}", ignored.body);
+    assert!(ignored.warnings.is_empty());
+    assert_eq!(ignored.body["metadata"]["name"], "dup2");
+    assert!(ignored.body.get("dta").is_none());
+}
+
+#[tokio::test]
+async fn patches_are_checked_on_the_patched_object_and_apply_refuses_undeclared_fields() {
+    let cluster = cluster().await;
+    write(&cluster, Method::POST, CONFIGMAPS, JSON, br#"{"metadata": {"name": "p"}, "data": {"a": "1"}}"#).await;
+    let item = format!("{CONFIGMAPS}/p");
+    let merge = "application/merge-patch+json";
+
+    // Strict: upstream's 422 on the field `patch`.
+    let strict =
+        write(&cluster, Method::PATCH, &format!("{item}?fieldValidation=Strict"), merge, br#"{"dta": 1}"#).await;
+    assert_eq!(strict.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", strict.body);
+    assert_eq!(strict.body["reason"], "Invalid");
+    let message = strict.body["message"].as_str().unwrap();
+    assert!(message.starts_with(" \"\" is invalid: patch: Invalid value: "), "{message}");
+    assert!(message.ends_with(": strict decoding error: unknown field \"dta\""), "{message}");
+    let smp = "application/strategic-merge-patch+json";
+    let strict = write(&cluster, Method::PATCH, &format!("{item}?fieldValidation=Strict"), smp, br#"{"dta": 1}"#).await;
+    assert_eq!(
+        strict.body["message"],
+        " \"\" is invalid: patch: Invalid value: \"map[dta:1]\": strict decoding error: unknown field \"dta\""
+    );
+    let json_patch = br#"[{"op": "add", "path": "/dta", "value": 1}]"#;
+    let strict = write(
+        &cluster,
+        Method::PATCH,
+        &format!("{item}?fieldValidation=Strict"),
+        "application/json-patch+json",
+        json_patch,
+    )
+    .await;
+    assert_eq!(strict.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", strict.body);
+
+    // Warn (the default): applied without the unknown field, with a warning.
+    let warned = write(&cluster, Method::PATCH, &item, merge, br#"{"dta": 1, "data": {"b": "2"}}"#).await;
+    assert_eq!(warned.status, StatusCode::OK, "{}", warned.body);
+    assert_eq!(warned.warnings, ["299 - \"unknown field \\\"dta\\\"\""]);
+    let stored = send(&cluster, Method::GET, &item, None, vec![]).await.body;
+    assert_eq!(stored["data"], json!({"a": "1", "b": "2"}));
+    assert!(stored.get("dta").is_none(), "{stored}");
+
+    // Duplicates in a patch body.
+    let duplicated = br#"{"data": {"c": "1", "c": "2"}}"#;
+    let strict = write(&cluster, Method::PATCH, &format!("{item}?fieldValidation=Strict"), smp, duplicated).await;
+    assert_eq!(
+        strict.body["message"],
+        " \"\" is invalid: patch: Invalid value: \"map[data:map[c:2]]\": strict decoding error: duplicate field \"data.c\""
+    );
+    let warned = write(&cluster, Method::PATCH, &item, smp, duplicated).await;
+    assert_eq!(warned.warnings, ["299 - \"duplicate field \\\"data.c\\\"\""]);
+    assert_eq!(warned.body["data"]["c"], "2");
+
+    // Server-side apply cannot type an undeclared field, whatever the mode: upstream's plain 500.
+    let apply = "application/apply-patch+yaml";
+    let config = br#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p"}, "dta": 1}"#;
+    let refused =
+        write(&cluster, Method::PATCH, &format!("{item}?fieldManager=m&fieldValidation=Ignore"), apply, config).await;
+    assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", refused.body);
+    assert_eq!(
+        refused.body["message"],
+        "failed to create typed patch object (default/p; /v1, Kind=ConfigMap): .dta: field not declared in schema"
+    );
+    let duplicated = br#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p", "name": "p"}}"#;
+    let strict =
+        write(&cluster, Method::PATCH, &format!("{item}?fieldManager=m&fieldValidation=Strict"), apply, duplicated)
+            .await;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST, "{}", strict.body);
+    assert_eq!(
+        strict.body["message"],
+        "error strict decoding patch: error converting YAML to JSON: yaml: unmarshal errors:\n  line 1: key \"name\" already set in map"
+    );
 }

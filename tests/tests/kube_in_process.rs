@@ -409,3 +409,30 @@ async fn generate_name_gives_each_object_a_fresh_name_with_the_prefix() {
     named.dedup();
     assert_eq!(named.len(), 3);
 }
+
+#[tokio::test]
+async fn unknown_fields_are_dropped_by_default_and_refused_by_a_strict_patch() {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+    let cluster = cluster().await;
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", "ConfigMap"));
+    let configmaps: Api<DynamicObject> = Api::namespaced_with(cluster.kube_client(), "default", &resource);
+    let mut object = DynamicObject::new("typo", &resource);
+    object.data = json!({"data": {"a": "1"}, "dta": {"b": "2"}});
+    // kube-rs sends no fieldValidation: the server default (Warn) drops the field.
+    let created = configmaps.create(&PostParams::default(), &object).await.unwrap();
+    assert_eq!(created.data, json!({"data": {"a": "1"}}));
+
+    let strict = PatchParams { field_validation: Some(kube::api::ValidationDirective::Strict), ..Default::default() };
+    let error = configmaps.patch("typo", &strict, &Patch::Merge(json!({"dta": 1}))).await.unwrap_err();
+    let status = api_error(error);
+    assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"));
+    assert!(status.message.ends_with("strict decoding error: unknown field \"dta\""), "{}", status.message);
+
+    // Server-side apply cannot type it in any mode.
+    let apply = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "typo"}, "dta": 1});
+    let error = configmaps.patch("typo", &PatchParams::apply("me"), &Patch::Apply(apply)).await.unwrap_err();
+    let status = api_error(error);
+    assert_eq!(status.code, 500);
+    assert!(status.message.ends_with(".dta: field not declared in schema"), "{}", status.message);
+    assert_eq!(configmaps.get("typo").await.unwrap().data, json!({"data": {"a": "1"}}));
+}

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
+use crate::field_validation::{self, FieldValidation};
 use crate::managed_fields::{self, Tracking};
 use crate::meta;
 use crate::registry::ResourceType;
@@ -37,6 +38,21 @@ pub struct WriteOptions {
     /// The manager `managedFields` records the write under: `?fieldManager=`, else (the HTTP
     /// layer fills it in) the User-Agent up to its first `/`.
     pub field_manager: Option<String>,
+    /// `fieldValidation`: what happens to fields the type does not have. Unknown fields are
+    /// never stored; the default, [`FieldValidation::Ignore`], drops them silently (in-process
+    /// callers have no channel for warnings), `Strict` fails the write instead.
+    pub field_validation: FieldValidation,
+}
+
+/// A write's outcome, for front ends that pass warnings on (HTTP `Warning` headers).
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The object as stored (as it would be, under dry run).
+    pub object: Value,
+    /// Whether the write created the object (a create, or an apply to a missing object).
+    pub created: bool,
+    /// Upstream's warnings: under [`FieldValidation::Warn`], one per unknown field dropped.
+    pub warnings: Vec<String>,
 }
 
 /// Which part of an object an update addresses.
@@ -298,7 +314,21 @@ impl Api {
         body: Value,
         options: &WriteOptions,
     ) -> Result<Value, Status> {
-        self.create_tracked(rt, namespace, body, options, Tracking::Update).await
+        Ok(self.create_warned(rt, namespace, body, options).await?.object)
+    }
+
+    /// [`Api::create`], with the warnings of `options.field_validation`.
+    pub async fn create_warned(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        mut body: Value,
+        options: &WriteOptions,
+    ) -> Result<Written, Status> {
+        // Upstream decodes (and drops unknown fields) before anything else looks at the body.
+        let warnings = field_validation::check_object(rt, options.field_validation, &mut body)?;
+        let object = self.create_tracked(rt, namespace, body, options, Tracking::Update).await?;
+        Ok(Written { object, created: true, warnings })
     }
 
     /// [`Api::create`], recording the writer's `Update` entry in `managedFields`, or keeping the
@@ -384,6 +414,33 @@ impl Api {
 
     /// Replaces an object (PUT). A `metadata.resourceVersion` in the body is a precondition.
     pub async fn update(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        subresource: Subresource,
+        body: Value,
+        options: &WriteOptions,
+    ) -> Result<Value, Status> {
+        Ok(self.update_warned(rt, namespace, name, subresource, body, options).await?.object)
+    }
+
+    /// [`Api::update`], with the warnings of `options.field_validation`.
+    pub async fn update_warned(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        subresource: Subresource,
+        mut body: Value,
+        options: &WriteOptions,
+    ) -> Result<Written, Status> {
+        let warnings = field_validation::check_object(rt, options.field_validation, &mut body)?;
+        let object = self.update_checked(rt, namespace, name, subresource, body, options).await?;
+        Ok(Written { object, created: false, warnings })
+    }
+
+    async fn update_checked(
         &self,
         rt: &ResourceType,
         namespace: &str,
@@ -599,7 +656,7 @@ impl Api {
     pub async fn bootstrap(&self, api_port: u16) -> Result<(), Status> {
         let namespaces = crate::registry::find("", "v1", "namespaces").expect("namespaces are registered");
         let services = crate::registry::find("", "v1", "services").expect("services are registered");
-        let options = WriteOptions { dry_run: false, field_manager: Some("bosun".into()) };
+        let options = WriteOptions { field_manager: Some("bosun".into()), ..Default::default() };
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
             match self.create(namespaces, "", body, &options).await {

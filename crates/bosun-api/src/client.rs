@@ -239,4 +239,31 @@ mod tests {
         deployments.scale("web", 4).await.unwrap();
         assert_eq!(deployments.get("web").unwrap().spec.unwrap().replicas, Some(4));
     }
+
+    #[tokio::test]
+    async fn in_process_writes_drop_unknown_fields_unless_strict_is_asked_for() {
+        use crate::field_validation::FieldValidation;
+        use crate::patch::PatchType;
+        let api = api().await;
+        let rt = crate::registry::find("", "v1", "configmaps").unwrap();
+        let body = serde_json::json!({"metadata": {"name": "c"}, "data": {"a": "1"}, "dta": 1});
+        let strict = WriteOptions { field_validation: FieldValidation::Strict, ..Default::default() };
+        let error = api.create(rt, "default", body.clone(), &strict).await.unwrap_err();
+        assert_eq!(error.code, 400);
+        assert!(error.message.ends_with("strict decoding error: unknown field \"dta\""), "{}", error.message);
+        assert_eq!(api.get(rt, "default", "c").unwrap_err().code, 404, "nothing was stored");
+
+        // The default drops it silently; Warn says so.
+        let created = api.create(rt, "default", body.clone(), &WriteOptions::default()).await.unwrap();
+        assert!(created.get("dta").is_none() && created["data"]["a"] == "1", "{created}");
+        let warn = WriteOptions { field_validation: FieldValidation::Warn, ..Default::default() };
+        let updated = api.update_warned(rt, "default", "c", Subresource::Main, body, &warn).await.unwrap();
+        assert_eq!(updated.warnings, ["unknown field \"dta\""]);
+        assert!(updated.object.get("dta").is_none());
+
+        let patch = PatchBody { patch_type: PatchType::Merge, document: serde_json::json!({"dta": 2}) };
+        let options = PatchOptions { write: strict, force: false };
+        let error = api.patch(rt, "default", "c", Subresource::Main, patch, &options).await.unwrap_err();
+        assert_eq!(error.code, 422);
+    }
 }

@@ -5,6 +5,8 @@
 //!   JSON values for any registered type; [`client::TypedApi`]: the same on k8s-openapi types.
 //! - [`registry`] and [`discovery`]: the built-in resource types and their discovery documents.
 //! - [`defaults`], [`validation`], [`metadata_rules`]: what a write is checked and completed with.
+//! - [`openapi`], [`field_validation`]: the types' schemas, and `fieldValidation` (unknown and
+//!   duplicate fields) checked against them.
 //! - [`selector`], [`options`]: label and field selectors, list and watch options.
 //! - [`patch`], [`smp`]: JSON, merge, strategic merge and apply patches.
 //! - [`managed_fields`]: field ownership (`metadata.managedFields`) and server-side apply.
@@ -16,9 +18,11 @@ pub mod client;
 pub mod clock;
 pub mod defaults;
 pub mod discovery;
+pub mod field_validation;
 pub mod managed_fields;
 pub mod meta;
 pub mod metadata_rules;
+pub mod openapi;
 pub mod options;
 pub mod patch;
 pub mod registry;

@@ -9,11 +9,12 @@
 
 use serde_json::Value;
 
-use crate::api::{Api, Subresource, WriteOptions};
+use crate::api::{Api, Subresource, WriteOptions, Written};
+use crate::field_validation::{self, FieldValidation, PathStyle};
 use crate::managed_fields::{self, Tracking};
 use crate::meta;
 use crate::registry::ResourceType;
-use crate::status::Status;
+use crate::status::{FieldError, Status};
 
 /// JSON patch documents are limited to this many operations, as upstream.
 pub const JSON_PATCH_OPERATIONS_MAX: usize = 10_000;
@@ -120,6 +121,75 @@ pub fn apply_patch(rt: &ResourceType, patch_type: PatchType, current: &Value, pa
     }
 }
 
+/// Applies `mode` to the result of a merge, strategic merge or JSON patch, as upstream decodes
+/// it: unknown fields are dropped (and, under `Warn`, returned as warnings); under `Strict` they
+/// are upstream's 422 on the field `patch`, whose value is the patch (strategic merge, printed as
+/// Go prints a map) or the patched object (merge and JSON patches).
+fn check_patched(
+    rt: &ResourceType,
+    mode: FieldValidation,
+    patch_type: PatchType,
+    patch: &Value,
+    patched: &mut Value,
+) -> Result<Vec<String>, Status> {
+    let unknown = field_validation::prune_unknown(rt, patched, mode != FieldValidation::Strict, PathStyle::Json);
+    match mode {
+        FieldValidation::Strict if !unknown.is_empty() => {
+            let value = match patch_type {
+                PatchType::Strategic => go_format(patch),
+                _ => patched.to_string(),
+            };
+            Err(strict_patch_error(value, &field_validation::strict_errors(&unknown, &[])))
+        }
+        FieldValidation::Warn => Ok(unknown.iter().map(|path| field_validation::unknown_field(path)).collect()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Upstream's 422 for a patch that fails strict decoding: ` "" is invalid: patch: Invalid value:
+/// "<value>": strict decoding error: <errors>`.
+pub fn strict_patch_error(value: String, errors: &[String]) -> Status {
+    let detail = format!("strict decoding error: {}", errors.join(", "));
+    Status::invalid("", "", "", &[FieldError::invalid("patch", value, detail)])
+}
+
+/// A JSON value as Go's `%+v` prints the decoded `map[string]interface{}`: `map[spec:map[a:1]]`,
+/// keys sorted, lists as `[a b]`, null as `<nil>`.
+pub fn go_format(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let entries: Vec<String> = entries.iter().map(|(k, v)| format!("{k}:{}", go_format(v))).collect();
+            format!("map[{}]", entries.join(" "))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(go_format).collect::<Vec<_>>().join(" ")),
+        Value::String(text) => text.clone(),
+        Value::Null => "<nil>".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Server-side apply's answer to fields the type does not have, in every `fieldValidation` mode
+/// (structured-merge-diff cannot type them): a plain 500, as upstream.
+fn undeclared_fields(rt: &ResourceType, namespace: &str, name: &str, paths: &[String]) -> Status {
+    let errors: Vec<String> = paths.iter().map(|path| format!("{path}: field not declared in schema")).collect();
+    let errors = match errors.as_slice() {
+        [only] => only.clone(),
+        many => format!("errors:\n  {}", many.join("\n  ")),
+    };
+    let namespace = if rt.namespaced { namespace } else { "" };
+    let group_version = if rt.group.is_empty() { format!("/{}", rt.version) } else { rt.api_version() };
+    Status::failure(
+        500,
+        "",
+        format!(
+            "failed to create typed patch object ({namespace}/{name}; {group_version}, Kind={}): {errors}",
+            rt.kind
+        ),
+    )
+}
+
 impl Api {
     /// Patches an object; an apply patch creates it when missing. Returns the object and whether
     /// it was created.
@@ -132,6 +202,20 @@ impl Api {
         body: PatchBody,
         options: &PatchOptions,
     ) -> Result<(Value, bool), Status> {
+        let written = self.patch_warned(rt, namespace, name, subresource, body, options).await?;
+        Ok((written.object, written.created))
+    }
+
+    /// [`Api::patch`], with the warnings of `options.write.field_validation`.
+    pub async fn patch_warned(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        subresource: Subresource,
+        body: PatchBody,
+        options: &PatchOptions,
+    ) -> Result<Written, Status> {
         let PatchBody { patch_type, document: patch } = body;
         if patch_type == PatchType::Apply {
             if options.write.field_manager.as_deref().unwrap_or("").is_empty() {
@@ -146,6 +230,10 @@ impl Api {
                 return Err(Status::bad_request("metadata.managedFields must be nil"));
             }
             managed_fields::check_applied_type(rt, &patch)?;
+            let undeclared = field_validation::unknown_in_patch(rt, &patch, PathStyle::Apply);
+            if !undeclared.is_empty() {
+                return Err(undeclared_fields(rt, namespace, name, &undeclared));
+            }
         } else if options.force {
             return Err(Status::invalid(
                 "PatchOptions",
@@ -162,19 +250,24 @@ impl Api {
             )));
         }
         if patch_type == PatchType::Apply {
-            return self.server_side_apply(rt, namespace, name, subresource, patch, options).await;
+            let (object, created) = self.server_side_apply(rt, namespace, name, subresource, patch, options).await?;
+            return Ok(Written { object, created, warnings: Vec::new() });
         }
-        self.read_modify_write(rt, namespace, name, subresource, &options.write, |current| {
-            let patched = apply_patch(rt, patch_type, current, &patch)?;
-            // A resourceVersion the patch sets is a precondition.
-            if meta::resource_version(&patched) != meta::resource_version(current) {
-                return Err(Status::conflict_modified(rt.plural, rt.group, name));
-            }
-            check_identity(rt, namespace, name, &patched)?;
-            Ok(patched)
-        })
-        .await
-        .map(|object| (object, false))
+        let mode = options.write.field_validation;
+        let mut warnings = Vec::new();
+        let object = self
+            .read_modify_write(rt, namespace, name, subresource, &options.write, |current| {
+                let mut patched = apply_patch(rt, patch_type, current, &patch)?;
+                warnings = check_patched(rt, mode, patch_type, &patch, &mut patched)?;
+                // A resourceVersion the patch sets is a precondition.
+                if meta::resource_version(&patched) != meta::resource_version(current) {
+                    return Err(Status::conflict_modified(rt.plural, rt.group, name));
+                }
+                check_identity(rt, namespace, name, &patched)?;
+                Ok(patched)
+            })
+            .await?;
+        Ok(Written { object, created: false, warnings })
     }
 
     /// Server-side apply ([`managed_fields::apply`]): merges the configuration into the object,

@@ -712,7 +712,7 @@ fn gone_is_done(status: Status) -> Result<(), Status> {
 }
 
 fn write_options() -> WriteOptions {
-    WriteOptions { dry_run: false, field_manager: Some(FIELD_MANAGER.into()) }
+    WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() }
 }
 
 async fn drop_owner_refs(api: &Api, target: &Target, owner_uids: &[String]) -> Result<(), Status> {

@@ -95,7 +95,7 @@ async fn finalize(api: &Api, name: &str, namespace: &Value) -> Result<(), bosun_
         .map(|list| list.iter().filter(|f| f.as_str() != Some(FINALIZER)).cloned().collect())
         .unwrap_or_default();
     body["spec"]["finalizers"] = Value::Array(finalizers);
-    let options = WriteOptions { dry_run: false, field_manager: Some("bosun-namespace-controller".into()) };
+    let options = WriteOptions { field_manager: Some("bosun-namespace-controller".into()), ..Default::default() };
     match api.finalize_namespace(namespaces, name, body, &options).await {
         Ok(_) => Ok(()),
         Err(status) if status.code == 404 => Ok(()),

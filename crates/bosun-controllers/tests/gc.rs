@@ -60,7 +60,7 @@ fn template(app: &str) -> Value {
 }
 
 async fn create(api: &Api, plural: &str, body: Value) -> Value {
-    let options = WriteOptions { dry_run: false, field_manager: Some("test".into()) };
+    let options = WriteOptions { field_manager: Some("test".into()), ..Default::default() };
     api.create(rt(plural), "default", body, &options).await.unwrap_or_else(|e| panic!("create {plural}: {e}"))
 }
 

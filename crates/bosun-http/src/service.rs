@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use bosun_api::api::{Api, Deleted, Subresource, WriteOptions};
+use bosun_api::field_validation::{self, FieldValidation, PathStyle};
 use bosun_api::registry::ResourceType;
 use bosun_api::status::Status;
 use bytes::Bytes;
@@ -188,44 +189,50 @@ fn write_options(query: &Query, headers: &HeaderMap) -> Result<WriteOptions, Sta
             ));
         }
     };
-    if let Some(validation) = query.get("fieldValidation")
-        && !matches!(validation.as_str(), "" | "Ignore" | "Warn" | "Strict")
-    {
-        return Err(Status::invalid(
-            "CreateOptions",
-            "meta.k8s.io",
-            "",
-            &[bosun_api::status::FieldError::not_supported(
-                "fieldValidation",
-                validation.as_str(),
-                &["Ignore", "Strict", "Warn"],
-            )],
-        ));
-    }
-    Ok(WriteOptions { dry_run, field_manager: field_manager(query, headers)? })
+    let field_validation = match query.get("fieldValidation").map(String::as_str) {
+        // Upstream's server default.
+        None | Some("") => FieldValidation::Warn,
+        Some(text) => FieldValidation::parse(text).ok_or_else(|| {
+            Status::invalid(
+                "CreateOptions",
+                "meta.k8s.io",
+                "",
+                &[bosun_api::status::FieldError::not_supported("fieldValidation", text, &["Ignore", "Strict", "Warn"])],
+            )
+        })?,
+    };
+    Ok(WriteOptions { dry_run, field_manager: field_manager(query, headers)?, field_validation })
 }
 
-/// `fieldValidation`: with `Strict`, a body naming fields the type's schema does not know is
-/// refused (400, upstream's strict-decoding message); with `Warn` (the default) each unknown
-/// field becomes a `Warning` header; `Ignore` checks nothing. Returns the warnings.
-pub(crate) fn field_validation(rt: &ResourceType, query: &Query, body: &Value) -> Result<Vec<String>, Status> {
-    let mode = query.get("fieldValidation").map(String::as_str).unwrap_or("Warn");
-    if mode == "Ignore" {
+/// The duplicate fields of a JSON body (upstream's strict JSON decoder reports them; YAML and
+/// protobuf bodies are not scanned), once `body` has decoded. Under `Strict` any duplicate is
+/// the 400 that lists every strict error of the body (unknown fields too); under `Warn` they are
+/// returned as warnings; under `Ignore` the last value stands, as `body` already has it.
+/// Duplicates inside an unknown field are not reported: that field is.
+pub(crate) fn duplicate_fields(
+    rt: &ResourceType,
+    options: &WriteOptions,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    body: &Value,
+) -> Result<Vec<String>, Status> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let is_json = matches!(negotiate::body_format(content_type), Ok(BodyFormat::Json))
+        && !content_type.is_some_and(crate::protobuf::is_protobuf);
+    if options.field_validation == FieldValidation::Ignore || !is_json {
         return Ok(Vec::new());
     }
-    let unknown: Vec<String> = crate::openapi::unknown_fields(rt.group, rt.version, rt.kind, body)
-        .into_iter()
-        .map(|field| format!("unknown field \"{field}\""))
-        .collect();
-    if mode == "Strict" && !unknown.is_empty() {
-        return Err(Status::bad_request(format!(
-            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-            unknown.join(", "),
-            kind = rt.kind,
-            version = rt.version,
-        )));
+    let duplicates = field_validation::duplicate_fields(bytes);
+    if duplicates.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(unknown)
+    let unknown = field_validation::prune_unknown(rt, &mut body.clone(), false, PathStyle::Json);
+    let errors = field_validation::strict_errors(&unknown, &duplicates);
+    let reported: Vec<String> = errors.iter().skip(unknown.len()).cloned().collect();
+    match options.field_validation {
+        FieldValidation::Strict if !reported.is_empty() => Err(field_validation::strict_decoding_error(rt, &errors)),
+        _ => Ok(reported),
+    }
 }
 
 /// Adds `Warning` headers (`299 - "<text>"`), as upstream reports unknown fields under `Warn`.
@@ -313,18 +320,22 @@ async fn handle_resource(
         }
         (Method::POST, None, None) => {
             let output = negotiate::negotiate(accept, false)?;
-            let body = decode_body(headers, &body)?;
-            let warnings = field_validation(rt, query, &body)?;
-            let created = api.create(rt, namespace, body, &write_options(query, headers)?).await?;
-            Ok(with_warnings(respond::object(rt, created, output, query, api, StatusCode::CREATED)?, &warnings))
+            let options = write_options(query, headers)?;
+            let decoded = decode_body(headers, &body)?;
+            let mut warnings = duplicate_fields(rt, &options, headers, &body, &decoded)?;
+            let created = api.create_warned(rt, namespace, decoded, &options).await?;
+            warnings.splice(0..0, created.warnings);
+            Ok(with_warnings(respond::object(rt, created.object, output, query, api, StatusCode::CREATED)?, &warnings))
         }
         (Method::PUT, Some(name), sub @ (None | Some("status"))) => {
             let output = negotiate::negotiate(accept, false)?;
-            let body = decode_body(headers, &body)?;
-            let warnings = field_validation(rt, query, &body)?;
+            let options = write_options(query, headers)?;
+            let decoded = decode_body(headers, &body)?;
+            let mut warnings = duplicate_fields(rt, &options, headers, &body, &decoded)?;
             let which = if sub.is_some() { Subresource::Status } else { Subresource::Main };
-            let updated = api.update(rt, namespace, name, which, body, &write_options(query, headers)?).await?;
-            Ok(with_warnings(respond::object(rt, updated, output, query, api, StatusCode::OK)?, &warnings))
+            let updated = api.update_warned(rt, namespace, name, which, decoded, &options).await?;
+            warnings.splice(0..0, updated.warnings);
+            Ok(with_warnings(respond::object(rt, updated.object, output, query, api, StatusCode::OK)?, &warnings))
         }
         (Method::PUT, Some(name), Some("scale")) => {
             let body = decode_body(headers, &body)?;

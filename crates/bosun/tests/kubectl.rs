@@ -497,6 +497,36 @@ fn client_side_apply_computes_its_patch_from_the_served_schema() {
 }
 
 #[test]
+fn apply_of_a_misspelt_field_fails_as_on_a_real_cluster_and_validate_warn_drops_it() {
+    let server = Server::start(&[]);
+    let typo = KUBIA_V1.replace("  replicas: 3", "  replica: 3");
+    // A new object: kubectl POSTs with fieldValidation=Strict.
+    let error = server.fails_stdin(&["apply", "-f", "-"], &typo);
+    assert!(
+        error.contains(
+            "Error from server (BadRequest): error when creating \"STDIN\": Deployment in version \"v1\" cannot be \
+             handled as a Deployment: strict decoding error: unknown field \"spec.replica\""
+        ),
+        "{error}"
+    );
+    assert!(server.ok(&["get", "deployments", "-o", "name"]).trim().is_empty(), "nothing was created");
+    // An existing object: kubectl sends a strategic merge patch, which upstream refuses with a 422
+    // on `patch` (kubectl prints a kind-less Invalid as "The request is invalid").
+    server.ok_stdin(&["apply", "-f", "-"], KUBIA_V1);
+    let error = server.fails_stdin(&["apply", "-f", "-"], &typo);
+    assert!(error.contains("The request is invalid: patch: Invalid value: \"map[metadata:map["), "{error}");
+    assert!(error.contains(" spec:map[replica:3 replicas:<nil>]]\""), "{error}");
+    assert!(error.contains("strict decoding error: unknown field \"spec.replica\""), "{error}");
+    // --validate=warn: applied without the field, with kubectl's warning.
+    let output = server.kubectl_with_stdin(&["apply", "--validate=warn", "-f", "-"], Some(&typo));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("Warning: unknown field \"spec.replica\""), "{stderr}");
+    let spec = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec}"]);
+    assert!(!spec.contains("\"replica\""), "{spec}");
+}
+
+#[test]
 fn a_misspelt_field_is_refused_by_default_strict_validation() {
     let server = Server::start(&[]);
     let typo = KUBIA_V1.replace("  replicas: 3", "  replica: 3");

@@ -10,9 +10,9 @@
 //! * `GET /openapi/v3/api/v1`, `/openapi/v3/apis/<group>/<version>` — an OpenAPI 3.0 document:
 //!   [`paths`] (every operation with `x-kubernetes-group-version-kind`; `patch` with the
 //!   `fieldValidation` query parameter that makes `kubectl create/apply -f` trust the server to
-//!   validate) and `components.schemas` ([`schemas`]: the kinds with their GVK list, everything
-//!   they reference, descriptions, and patch metadata from [`patch_meta`]). Any `hash` query is
-//!   ignored: the current document is always served.
+//!   validate) and `components.schemas` ([`bosun_api::openapi`]: the kinds with their GVK list,
+//!   everything they reference, descriptions, and patch metadata). Any `hash` query is ignored:
+//!   the current document is always served.
 //! * `GET /openapi/v2` — Swagger 2.0 in JSON, converted from the v3 documents (`v2.rs`); a
 //!   request that accepts only protobuf (kubectl's fallback) gets 406.
 //!
@@ -36,9 +36,7 @@
 //!   `status`), so no `<Kind>List` or `Scale` schemas.
 //! * JSON only (no protobuf), and the hash is 64 bits rather than SHA-512.
 
-mod patch_meta;
 mod paths;
-mod schemas;
 mod v2;
 
 use std::collections::HashMap;
@@ -58,7 +56,7 @@ use crate::service::{HttpState, json_bytes};
 
 /// A generated document, serialized once.
 struct Document {
-    /// The document, for walking objects against its schemas.
+    /// The document, for the v2 conversion.
     value: Value,
     /// The JSON text.
     body: Bytes,
@@ -127,13 +125,11 @@ fn document(key: &str) -> Option<&'static Document> {
 /// The OpenAPI v3 document of one group-version (empty `paths` for one that serves nothing).
 fn group_version_document(group: &str, version: &str) -> Value {
     let resources: Vec<&'static ResourceType> = registry::resources(group, version).collect();
-    let components = schemas::components(&resources);
-    if !components.unplaced.is_empty() {
-        tracing::debug!(group, version, fields = ?components.unplaced, "patch-table fields without a schema property");
-    }
+    let components = bosun_api::openapi::components(group, version);
+    let schemas = components.map(|c| c.schemas.clone()).unwrap_or_default();
     let mut paths = Map::new();
     for rt in &resources {
-        let kind = components.kinds.get(rt.kind).cloned().unwrap_or_default();
+        let kind = components.and_then(|c| c.kinds.get(rt.kind)).cloned().unwrap_or_default();
         paths::add_resource(&mut paths, rt, &kind);
     }
     json!({
@@ -143,7 +139,7 @@ fn group_version_document(group: &str, version: &str) -> Value {
             "version": format!("v{}.{}", crate::endpoints::KUBERNETES_MAJOR, crate::endpoints::KUBERNETES_MINOR),
         },
         "paths": paths,
-        "components": {"schemas": components.schemas},
+        "components": {"schemas": schemas},
     })
 }
 
@@ -188,91 +184,6 @@ pub fn serve(_state: &HttpState, method: &Method, path: &str, headers: &HeaderMa
     let mut response = json_bytes(StatusCode::OK, document.body.clone());
     response.headers_mut().insert(header::ETAG, etag_value);
     response
-}
-
-/// The fields of `object` that the schema of `group/version/kind` does not know, as dotted
-/// paths with indices (`spec.template.spec.containers[0].imag`), in document order. Keys that
-/// start with `$` (strategic-merge-patch directives) are not fields. Empty when the kind has no
-/// generated schema.
-pub fn unknown_fields(group: &str, version: &str, kind: &str, object: &Value) -> Vec<String> {
-    let Some(document) = document(&gv_key(group, version)) else { return Vec::new() };
-    let Some(schemas) = document.value.pointer("/components/schemas").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    let kind_schema = schemas.values().find(|schema| {
-        schema.get("x-kubernetes-group-version-kind").and_then(Value::as_array).is_some_and(|gvks| {
-            gvks.iter().any(|gvk| gvk["group"] == group && gvk["version"] == version && gvk["kind"] == kind)
-        })
-    });
-    let mut unknown = Vec::new();
-    if let Some(schema) = kind_schema {
-        walk_unknown(schemas, schema, object, "", &mut unknown, 0);
-    }
-    unknown
-}
-
-/// Nesting bound of the walk (objects deeper than this are not checked).
-const UNKNOWN_FIELD_DEPTH_MAX: usize = 64;
-
-fn resolve<'a>(schemas: &'a Map<String, Value>, mut schema: &'a Value) -> &'a Value {
-    // `$ref` directly, or wrapped in a one-element `allOf` as upstream writes references.
-    for _ in 0..8 {
-        if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix(schemas::REF_PREFIX))
-        {
-            match schemas.get(name) {
-                Some(target) => schema = target,
-                None => return schema,
-            }
-        } else if let Some([only]) = schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
-            schema = only;
-        } else {
-            return schema;
-        }
-    }
-    schema
-}
-
-fn walk_unknown(
-    schemas: &Map<String, Value>,
-    schema: &Value,
-    object: &Value,
-    path: &str,
-    unknown: &mut Vec<String>,
-    depth: usize,
-) {
-    if depth > UNKNOWN_FIELD_DEPTH_MAX {
-        return;
-    }
-    let schema = resolve(schemas, schema);
-    match object {
-        Value::Object(map) => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-            if properties.is_none() && additional.is_none() {
-                return; // free-form (or not an object in the schema): nothing to check
-            }
-            for (key, value) in map {
-                if key.starts_with('$') {
-                    continue;
-                }
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                match (properties.and_then(|p| p.get(key)), additional) {
-                    (Some(property), _) | (None, Some(property)) => {
-                        walk_unknown(schemas, property, value, &child, unknown, depth + 1)
-                    }
-                    (None, None) => unknown.push(child),
-                }
-            }
-        }
-        Value::Array(items) => {
-            if let Some(item_schema) = schema.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    walk_unknown(schemas, item_schema, item, &format!("{path}[{i}]"), unknown, depth + 1);
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use bosun_api::registry::ResourceType;
 use serde_json::{Map, Value, json};
 
-use super::schemas::{DELETE_OPTIONS, PATCH, REF_PREFIX, STATUS};
+use bosun_api::openapi::schemas::{DELETE_OPTIONS, PATCH, REF_PREFIX, STATUS};
 
 /// The media types Bosun reads and writes objects in.
 const OBJECT_MEDIA_TYPES: &[&str] = &["application/json", "application/yaml"];

@@ -1,6 +1,6 @@
 //! Patch metadata in the schemas: `x-kubernetes-patch-strategy`, `x-kubernetes-patch-merge-key`,
 //! `x-kubernetes-list-type` and `x-kubernetes-list-map-keys`, taken from the same table the
-//! server's strategic merge patch uses ([`bosun_api::smp`]).
+//! server's strategic merge patch uses ([`crate::smp`]).
 //!
 //! This matters beyond `kubectl explain`: client-side `kubectl apply` computes its strategic
 //! merge patch from these extensions (`strategicpatch.PatchMetaFromOpenAPIV3`), so what the
@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 
-use bosun_api::smp::{Field, Items, ListStrategy, SchemaType, Shape};
+use crate::smp::{Field, Items, ListStrategy, SchemaType, Shape};
 use serde_json::{Map, Value, json};
 
 use super::schemas::REF_PREFIX;
@@ -106,7 +106,7 @@ fn reference(schema: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use bosun_api::smp;
+    use crate::smp;
 
     use super::*;
 

@@ -22,8 +22,8 @@ use k8s_openapi::schemars::generate::SchemaSettings;
 use k8s_openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use bosun_api::registry::ResourceType;
-use bosun_api::smp;
+use crate::registry::ResourceType;
+use crate::smp;
 
 use super::patch_meta;
 
@@ -64,7 +64,7 @@ macro_rules! kinds {
     };
 }
 
-/// Every kind of the registry (`bosun_api::registry`), by its k8s-openapi type. A test checks
+/// Every kind of the registry ([`crate::registry`]), by its k8s-openapi type. A test checks
 /// that each registry entry has one.
 static KINDS: &[KindSchema] = {
     use k8s_openapi::api::{
@@ -228,7 +228,7 @@ fn upstream_scalar_shapes(schemas: &mut Map<String, Value>) {
 
 #[cfg(test)]
 mod tests {
-    use bosun_api::registry;
+    use crate::registry;
 
     use super::*;
 
