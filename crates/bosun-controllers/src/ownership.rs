@@ -122,7 +122,7 @@ impl Claimer<'_> {
     ) -> Result<Value, Status> {
         let uid = objects::uid(meta).to_string();
         let namespace = meta.namespace.as_deref().unwrap_or_default();
-        let options = WriteOptions { dry_run: false, field_manager: Some(self.field_manager.into()) };
+        let options = WriteOptions { field_manager: Some(self.field_manager.into()), ..WriteOptions::default() };
         self.api
             .read_modify_write(
                 self.child_type,

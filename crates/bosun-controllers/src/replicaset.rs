@@ -261,7 +261,7 @@ impl ReplicaSetController {
                 let namespace = key.namespace.clone();
                 let pods_type = self.pods_type;
                 calls.spawn(async move {
-                    let options = WriteOptions { dry_run: false, field_manager: Some(FIELD_MANAGER.into()) };
+                    let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
                     api.create(pods_type, &namespace, pod, &options).await
                 });
             }
@@ -388,7 +388,7 @@ impl ReplicaSetController {
             return Ok(());
         }
         let status_value = serde_json::to_value(&status).expect("a status serializes");
-        let options = WriteOptions { dry_run: false, field_manager: Some(FIELD_MANAGER.into()) };
+        let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
         let uid = objects::uid(&rs.metadata).to_string();
         let result = self
             .api

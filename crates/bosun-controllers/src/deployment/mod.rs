@@ -369,7 +369,7 @@ impl DeploymentController {
         let mut body = r.d.clone();
         body.status = Some(status);
         let body = serde_json::to_value(&body).expect("a Deployment serializes");
-        let options = WriteOptions { dry_run: false, field_manager: Some(FIELD_MANAGER.into()) };
+        let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
         let written = self
             .api
             .update(
@@ -387,7 +387,7 @@ impl DeploymentController {
 
     async fn update_replicaset(&self, rs: &ReplicaSet) -> Result<ReplicaSet, Status> {
         let body = serde_json::to_value(rs).expect("a ReplicaSet serializes");
-        let options = WriteOptions { dry_run: false, field_manager: Some(FIELD_MANAGER.into()) };
+        let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
         let namespace = rs.metadata.namespace.as_deref().unwrap_or_default();
         let written = self
             .api
@@ -511,7 +511,7 @@ impl DeploymentController {
         };
         rs.spec.as_mut().expect("set above").replicas = Some(size);
         let body = serde_json::to_value(&rs).expect("a ReplicaSet serializes");
-        let options = WriteOptions { dry_run: false, field_manager: Some(FIELD_MANAGER.into()) };
+        let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
         match self.api.create(self.replicasets_type, r.namespace(), body, &options).await {
             Ok(created) => {
                 let created: ReplicaSet = serde_json::from_value(created).map_err(Status::internal)?;
@@ -983,7 +983,7 @@ impl DeploymentController {
             annotations.remove(ROLLBACK_TO);
         }
         let body = serde_json::to_value(&r.d).expect("a Deployment serializes");
-        let options = WriteOptions { dry_run: false, field_manager: Some(FIELD_MANAGER.into()) };
+        let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
         self.api.update(self.deployments_type, r.namespace(), r.name(), Subresource::Main, body, &options).await?;
         Ok(())
     }

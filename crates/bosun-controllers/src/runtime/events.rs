@@ -109,7 +109,7 @@ impl EventRecorder {
         let namespace = if regarding.namespace.is_empty() { "default" } else { regarding.namespace.as_str() };
         let memory_key = (regarding.uid.clone(), kind, reason.to_string(), message.to_string());
         let repeat = self.seen.lock().get(&memory_key).cloned();
-        let options = WriteOptions { dry_run: false, field_manager: Some(self.component.to_string()) };
+        let options = WriteOptions { field_manager: Some(self.component.to_string()), ..WriteOptions::default() };
         if let Some((name, count)) = repeat {
             let count = count + 1;
             let result = self
