@@ -1,12 +1,14 @@
 //! Bosun's controllers. They run in-process on `bosun_api::Api`, with exactly the semantics an
-//! HTTP client would see.
+//! HTTP client would see, on a small runtime ([`runtime`]: shared informers, work queues with
+//! timers on the injected clock, expectations, events).
 //!
-//! Today:
+//! - [`deployment`]: rolls Deployments out through ReplicaSets.
+//! - [`replicaset`]: keeps each ReplicaSet's pods at its size.
 //! - [`namespace`]: empties a deleted namespace, then removes its finalizer.
 //! - [`gc`]: the garbage collector: deletes objects whose owners are gone, and finishes Orphan
 //!   and Foreground deletes.
 //!
-//! The ReplicaSet and Deployment controllers and the node agent come with their issue.
+//! [`start`] runs them all.
 
 pub mod deployment;
 pub mod gc;
@@ -15,3 +17,37 @@ pub mod objects;
 pub mod ownership;
 pub mod replicaset;
 pub mod runtime;
+
+use bosun_api::api::Api;
+
+use runtime::shared::SharedInformers;
+
+/// How many reconciles of different objects each workload controller runs at once.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// Deployment controller workers.
+    pub deployment_workers: usize,
+    /// ReplicaSet controller workers.
+    pub replicaset_workers: usize,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        // Upstream's defaults are 5 each; reconciles here are in-process and short.
+        ControllerConfig { deployment_workers: 4, replicaset_workers: 4 }
+    }
+}
+
+/// Starts every controller on `api`; they run until the store closes. Returns the shared
+/// informers (already started), so that a caller can read the caches.
+pub fn start(api: &Api, config: ControllerConfig) -> std::sync::Arc<SharedInformers> {
+    let informers = std::sync::Arc::new(SharedInformers::new(api));
+    let replicasets = replicaset::ReplicaSetController::new(api, &informers);
+    let deployments = deployment::DeploymentController::new(api, &informers);
+    informers.start();
+    tokio::spawn(replicasets.run(config.replicaset_workers));
+    tokio::spawn(deployments.run(config.deployment_workers));
+    tokio::spawn(namespace::run(api.clone()));
+    tokio::spawn(gc::run(api.clone()));
+    informers
+}

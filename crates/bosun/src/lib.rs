@@ -137,7 +137,7 @@ impl ClusterBuilder {
         self
     }
 
-    /// Whether the controllers (namespace lifecycle, garbage collector) run (default: yes). Off,
+    /// Whether the controllers (Deployment, ReplicaSet, namespace lifecycle, garbage collector) run (default: yes). Off,
     /// the cluster is an API server only, as for tests of a controller of one's own.
     pub fn controllers(mut self, on: bool) -> Self {
         self.controllers = on;
@@ -165,8 +165,7 @@ impl ClusterBuilder {
         let api = Api::with_clock(store, self.clock);
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
         if self.controllers {
-            tokio::spawn(bosun_controllers::namespace::run(api.clone()));
-            tokio::spawn(bosun_controllers::gc::run(api.clone()));
+            bosun_controllers::start(&api, bosun_controllers::ControllerConfig::default());
         }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })

@@ -810,6 +810,11 @@ impl DeploymentController {
                 continue;
             }
             let down = (max_scaled_down - cleaned).min(size - available);
+            if down < 0 {
+                // The status still counts pods the spec no longer wants (it lags the spec):
+                // never scale an old ReplicaSet up; wait for the status to catch up.
+                return false;
+            }
             match self.scale_if_needed(r, i, size - down).await {
                 Ok(_) => cleaned += down,
                 Err(error) => {

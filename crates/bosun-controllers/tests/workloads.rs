@@ -1,0 +1,417 @@
+//! The Deployment and ReplicaSet controllers on a real `Api` over an in-memory store, on a
+//! virtual clock. A small stand-in kubelet in this file marks pods Ready (unless their image
+//! says `never-ready`) at the virtual time it sees them, so minReadySeconds and the progress
+//! deadline are driven by advancing the clock.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use bosun_api::api::{Api, ListParams, Subresource, WriteOptions};
+use bosun_api::clock::VirtualClock;
+use bosun_api::patch::{PatchBody, PatchType};
+use bosun_api::registry::{self, ResourceType};
+use bosun_api::watch::{EventType, WatchParams};
+use bosun_store::{MemoryBackend, Store, StoreConfig};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::{Value, json};
+
+/// How long a test waits for the controllers before failing.
+const WAIT_MAX: Duration = Duration::from_secs(20);
+
+struct Harness {
+    api: Api,
+    clock: VirtualClock,
+}
+
+fn rt(group: &str, plural: &str) -> &'static ResourceType {
+    registry::find(group, "v1", plural).expect("registered")
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let clock = VirtualClock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let config = StoreConfig { compaction_interval: None, ..StoreConfig::default() };
+        let store = Store::open_with(Arc::new(MemoryBackend::default()), config).expect("open the store");
+        let api = Api::with_clock(store, Arc::new(clock.clone()));
+        api.bootstrap(6443).await.expect("bootstrap");
+        bosun_controllers::start(&api, bosun_controllers::ControllerConfig::default());
+        tokio::spawn(fake_kubelet(api.clone()));
+        Harness { api, clock }
+    }
+
+    fn deployment(&self, name: &str) -> Deployment {
+        serde_json::from_value(self.api.get(rt("apps", "deployments"), "default", name).expect("deployment exists"))
+            .expect("decodes")
+    }
+
+    fn replicasets(&self) -> Vec<ReplicaSet> {
+        let list =
+            self.api.list(rt("apps", "replicasets"), Some("default"), &ListParams::default(), &|_| true).unwrap();
+        let mut sets: Vec<ReplicaSet> =
+            list.items.iter().map(|item| serde_json::from_slice(item).expect("decodes")).collect();
+        sets.sort_by_key(|rs| revision(rs));
+        sets
+    }
+
+    fn pods(&self) -> Vec<Pod> {
+        let list = self.api.list(rt("", "pods"), Some("default"), &ListParams::default(), &|_| true).unwrap();
+        list.items.iter().map(|item| serde_json::from_slice(item).expect("decodes")).collect()
+    }
+
+    async fn create(&self, deployment: Value) {
+        self.api
+            .create(rt("apps", "deployments"), "default", deployment, &WriteOptions::default())
+            .await
+            .expect("create");
+    }
+
+    async fn patch(&self, name: &str, patch: Value) {
+        let body = PatchBody { patch_type: PatchType::Strategic, document: patch };
+        self.api
+            .patch(rt("apps", "deployments"), "default", name, Subresource::Main, body, &Default::default())
+            .await
+            .expect("patch");
+    }
+
+    /// Waits until `done` holds, checking `invariant` at every state seen on the way.
+    async fn wait(&self, what: &str, mut invariant: impl FnMut(&Harness), done: impl Fn(&Harness) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT_MAX;
+        loop {
+            invariant(self);
+            if done(self) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    async fn wait_for(&self, what: &str, done: impl Fn(&Harness) -> bool) {
+        self.wait(what, |_| {}, done).await
+    }
+}
+
+fn revision(rs: &ReplicaSet) -> i64 {
+    rs.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+        .map_or(0, |r| r.parse().unwrap())
+}
+
+fn status_of(d: &Deployment) -> (i32, i32, i32, i32) {
+    let s = d.status.clone().unwrap_or_default();
+    (
+        s.replicas.unwrap_or(0),
+        s.updated_replicas.unwrap_or(0),
+        s.ready_replicas.unwrap_or(0),
+        s.available_replicas.unwrap_or(0),
+    )
+}
+
+fn condition(d: &Deployment, type_: &str) -> Option<(String, String)> {
+    let c = d.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)?;
+    Some((c.status.clone(), c.reason.clone().unwrap_or_default()))
+}
+
+/// Complete as `kubectl rollout status` decides it.
+fn rolled_out(d: &Deployment) -> bool {
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let observed = d.status.as_ref().and_then(|s| s.observed_generation) >= d.metadata.generation;
+    observed && status_of(d) == (want, want, want, want)
+}
+
+fn kubia(replicas: i32, image: &str, strategy: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "kubia", "annotations": {"kubernetes.io/change-cause": format!("create {image}")}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "kubia"}},
+            "strategy": strategy,
+            "template": {
+                "metadata": {"labels": {"app": "kubia"}},
+                "spec": {"containers": [{"name": "nodejs", "image": image}]}
+            }
+        }
+    })
+}
+
+/// Marks every pod Running and Ready (at the clock's time) unless its image has `never-ready`.
+async fn fake_kubelet(api: Api) {
+    let pods = rt("", "pods");
+    let params = WatchParams { resource_version: Some(0), ..WatchParams::default() };
+    let Ok(mut watch) = api.watch(pods, None, &params, None) else { return };
+    while let Some(event) = watch.next().await {
+        if !matches!(event.event_type, EventType::Added) {
+            continue;
+        }
+        let pod = event.object_value();
+        let image = pod.pointer("/spec/containers/0/image").and_then(Value::as_str).unwrap_or_default().to_string();
+        let now = bosun_api::meta::format_time(api.clock().now());
+        let ready = if image.contains("never-ready") { "False" } else { "True" };
+        let namespace = bosun_api::meta::namespace(&pod).to_string();
+        let name = bosun_api::meta::name(&pod).to_string();
+        let _ = api
+            .read_modify_write(pods, &namespace, &name, Subresource::Status, &WriteOptions::default(), |current| {
+                let mut pod = current.clone();
+                pod["status"] = json!({
+                    "phase": "Running",
+                    "conditions": [{"type": "Ready", "status": ready, "lastTransitionTime": now}],
+                });
+                Ok(pod)
+            })
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_creates_a_hashed_replicaset_with_revision_1_and_completes() {
+    let h = Harness::start().await;
+    h.create(kubia(3, "luksa/kubia:v1", json!({}))).await;
+    h.wait_for("the rollout", |h| rolled_out(&h.deployment("kubia"))).await;
+
+    let d = h.deployment("kubia");
+    let sets = h.replicasets();
+    assert_eq!(sets.len(), 1);
+    let rs = &sets[0];
+    let hash = rs.metadata.labels.as_ref().unwrap()["pod-template-hash"].clone();
+    assert_eq!(rs.metadata.name.as_deref(), Some(format!("kubia-{hash}").as_str()));
+    assert_eq!(revision(rs), 1);
+    assert_eq!(rs.metadata.annotations.as_ref().unwrap()["kubernetes.io/change-cause"], "create luksa/kubia:v1");
+    assert_eq!(d.metadata.annotations.as_ref().unwrap()["deployment.kubernetes.io/revision"], "1");
+    assert_eq!(condition(&d, "Available"), Some(("True".into(), "MinimumReplicasAvailable".into())));
+    assert_eq!(condition(&d, "Progressing"), Some(("True".into(), "NewReplicaSetAvailable".into())));
+    let pods = h.pods();
+    assert_eq!(pods.len(), 3);
+    for pod in &pods {
+        assert!(pod.metadata.name.as_ref().unwrap().starts_with(&format!("kubia-{hash}-")));
+        let owner = &pod.metadata.owner_references.as_ref().unwrap()[0];
+        assert_eq!((owner.kind.as_str(), owner.controller), ("ReplicaSet", Some(true)));
+    }
+}
+
+/// Pods and availability seen at one instant, checked against the rolling-update bounds.
+fn check_bounds(h: &Harness, replicas: i32, max_surge: i32, max_unavailable: i32) {
+    let sets = h.replicasets();
+    let total: i32 = sets.iter().map(|rs| rs.spec.as_ref().unwrap().replicas.unwrap()).sum();
+    let sizes: Vec<(i64, i32)> =
+        sets.iter().map(|rs| (revision(rs), rs.spec.as_ref().unwrap().replicas.unwrap())).collect();
+    assert!(total <= replicas + max_surge, "{total} replicas wanted exceed {replicas} + surge {max_surge}: {sizes:?}");
+    let d = h.deployment("kubia");
+    let available = status_of(&d).3;
+    assert!(available >= replicas - max_unavailable, "{available} available is below {replicas} - {max_unavailable}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_update_keeps_within_surge_and_unavailability_and_keeps_the_old_replicaset_at_zero() {
+    for (surge, unavailable) in [(1, 0), (1, 1)] {
+        let h = Harness::start().await;
+        let strategy =
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}});
+        h.create(kubia(3, "luksa/kubia:v1", strategy)).await;
+        h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+        h.patch(
+            "kubia",
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "luksa/kubia:v2"}]}}}}),
+        )
+        .await;
+        h.wait(
+            "v2",
+            |h| check_bounds(h, 3, surge, unavailable),
+            |h| {
+                let d = h.deployment("kubia");
+                rolled_out(&d)
+                    && h.replicasets()
+                        .iter()
+                        .all(|rs| revision(rs) == 2 || rs.spec.as_ref().unwrap().replicas == Some(0))
+            },
+        )
+        .await;
+        let sets = h.replicasets();
+        assert_eq!(sets.len(), 2, "the old ReplicaSet is kept as history");
+        assert_eq!((revision(&sets[0]), sets[0].spec.as_ref().unwrap().replicas), (1, Some(0)));
+        assert_eq!((revision(&sets[1]), sets[1].spec.as_ref().unwrap().replicas), (2, Some(3)));
+        let d = h.deployment("kubia");
+        assert_eq!(d.metadata.annotations.as_ref().unwrap()["deployment.kubernetes.io/revision"], "2");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverting_the_template_reuses_the_old_replicaset_with_a_new_revision_and_history() {
+    let h = Harness::start().await;
+    h.create(kubia(2, "luksa/kubia:v1", json!({}))).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    let image = |tag: &str| json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": format!("luksa/kubia:{tag}")}]}}}});
+    h.patch("kubia", image("v2")).await;
+    h.wait_for("v2", |h| rolled_out(&h.deployment("kubia")) && h.replicasets().len() == 2).await;
+    h.patch("kubia", image("v1")).await;
+    h.wait_for("back to v1", |h| {
+        let d = h.deployment("kubia");
+        rolled_out(&d) && d.metadata.annotations.as_ref().unwrap()["deployment.kubernetes.io/revision"] == "3"
+    })
+    .await;
+    let sets = h.replicasets();
+    assert_eq!(sets.len(), 2, "no new ReplicaSet for a template seen before");
+    let reused = sets.iter().find(|rs| revision(rs) == 3).expect("the v1 ReplicaSet now has revision 3");
+    assert_eq!(reused.metadata.annotations.as_ref().unwrap()["deployment.kubernetes.io/revision-history"], "1");
+    assert_eq!(reused.spec.as_ref().unwrap().replicas, Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn min_ready_seconds_hold_availability_until_the_clock_passes_them() {
+    let h = Harness::start().await;
+    let mut d = kubia(2, "luksa/kubia:v1", json!({}));
+    d["spec"]["minReadySeconds"] = json!(10);
+    h.create(d).await;
+    h.wait_for("ready pods", |h| status_of(&h.deployment("kubia")).2 == 2).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(status_of(&h.deployment("kubia")).3, 0, "ready but not yet for 10 seconds");
+    h.clock.advance(Duration::from_secs(12));
+    h.wait_for("available pods", |h| rolled_out(&h.deployment("kubia"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_that_makes_no_progress_reports_progress_deadline_exceeded_after_the_deadline() {
+    let h = Harness::start().await;
+    let strategy = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}});
+    h.create(kubia(3, "luksa/kubia:v1", strategy)).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    h.patch(
+        "kubia",
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "never-ready"}]}}}}),
+    )
+    .await;
+    h.wait_for("one new pod", |h| {
+        status_of(&h.deployment("kubia")).1 == 1
+            && condition(&h.deployment("kubia"), "Progressing").is_some_and(|c| c.1 == "ReplicaSetUpdated")
+    })
+    .await;
+    h.clock.advance(Duration::from_secs(300));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(condition(&h.deployment("kubia"), "Progressing").unwrap().1, "ReplicaSetUpdated", "300 of 600 s");
+    h.clock.advance(Duration::from_secs(302));
+    h.wait_for("the deadline", |h| {
+        condition(&h.deployment("kubia"), "Progressing") == Some(("False".into(), "ProgressDeadlineExceeded".into()))
+    })
+    .await;
+    let d = h.deployment("kubia");
+    assert_eq!(condition(&d, "Available"), Some(("True".into(), "MinimumReplicasAvailable".into())));
+    assert_eq!(status_of(&d), (4, 1, 3, 3), "the old pods all keep running");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_deployment_scales_but_does_not_roll_out_until_resumed() {
+    let h = Harness::start().await;
+    h.create(kubia(2, "luksa/kubia:v1", json!({}))).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    h.patch("kubia", json!({"spec": {"paused": true}})).await;
+    h.wait_for("the paused condition", |h| {
+        condition(&h.deployment("kubia"), "Progressing") == Some(("Unknown".into(), "DeploymentPaused".into()))
+    })
+    .await;
+    h.patch("kubia", json!({"spec": {"replicas": 4, "template": {"spec": {"containers": [{"name": "nodejs", "image": "luksa/kubia:v4"}]}}}}))
+        .await;
+    h.wait_for("scaled while paused", |h| status_of(&h.deployment("kubia")).0 == 4).await;
+    assert_eq!(h.replicasets().len(), 1, "no rollout while paused");
+    h.patch("kubia", json!({"spec": {"paused": false}})).await;
+    h.wait_for("the rollout after resume", |h| {
+        let d = h.deployment("kubia");
+        rolled_out(&d) && h.replicasets().len() == 2
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recreate_scales_the_old_replicaset_to_zero_before_creating_the_new_one() {
+    let h = Harness::start().await;
+    h.create(kubia(3, "luksa/kubia:v1", json!({"type": "Recreate"}))).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    h.patch(
+        "kubia",
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "luksa/kubia:v2"}]}}}}),
+    )
+    .await;
+    h.wait(
+        "v2",
+        |h| {
+            let images: Vec<String> = h
+                .pods()
+                .iter()
+                .map(|p| p.spec.as_ref().unwrap().containers[0].image.clone().unwrap_or_default())
+                .collect();
+            let mixed = images.iter().any(|i| i.ends_with("v1")) && images.iter().any(|i| i.ends_with("v2"));
+            assert!(!mixed, "Recreate never runs both versions: {images:?}");
+        },
+        |h| rolled_out(&h.deployment("kubia")) && h.replicasets().len() == 2,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_mid_rollout_is_proportional() {
+    // Upstream's e2e: 10 replicas, surge 3, unavailable 2, stuck on an image that never gets
+    // ready (old 8, new 5); scaling to 30 gives old 20, new 13.
+    let h = Harness::start().await;
+    let strategy = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}});
+    h.create(kubia(10, "luksa/kubia:v1", strategy)).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    h.patch(
+        "kubia",
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "never-ready"}]}}}}),
+    )
+    .await;
+    let sizes = |h: &Harness| -> Vec<i32> {
+        h.replicasets().iter().map(|rs| rs.spec.as_ref().unwrap().replicas.unwrap()).collect()
+    };
+    h.wait_for("stuck at 8 + 5", |h| sizes(h) == vec![8, 5] && h.pods().len() == 13).await;
+    h.patch("kubia", json!({"spec": {"replicas": 30}})).await;
+    h.wait_for("20 + 13", |h| sizes(h) == vec![20, 13]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicaset_replaces_a_deleted_pod_and_releases_a_pod_whose_labels_stop_matching() {
+    let h = Harness::start().await;
+    h.create(kubia(2, "luksa/kubia:v1", json!({}))).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    let pods = h.pods();
+    let victim = pods[0].metadata.name.clone().unwrap();
+    h.api.delete(rt("", "pods"), "default", &victim, &Default::default()).await.unwrap();
+    h.wait_for("a replacement", |h| {
+        let pods = h.pods();
+        pods.len() == 2 && pods.iter().all(|p| p.metadata.name.as_ref() != Some(&victim))
+    })
+    .await;
+    let relabel = h.pods()[0].metadata.name.clone().unwrap();
+    let body =
+        PatchBody { patch_type: PatchType::Merge, document: json!({"metadata": {"labels": {"app": "elsewhere"}}}) };
+    h.api.patch(rt("", "pods"), "default", &relabel, Subresource::Main, body, &Default::default()).await.unwrap();
+    h.wait_for("release and replace", |h| {
+        let pods = h.pods();
+        let released = pods.iter().find(|p| p.metadata.name.as_ref() == Some(&relabel));
+        pods.len() == 3 && released.is_some_and(|p| p.metadata.owner_references.is_none())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_replica_rollout_on_the_virtual_clock_keeps_the_bounds() {
+    let h = Harness::start().await;
+    let strategy = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}});
+    h.create(kubia(1000, "luksa/kubia:v1", strategy)).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    let started = std::time::Instant::now();
+    h.patch(
+        "kubia",
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "luksa/kubia:v2"}]}}}}),
+    )
+    .await;
+    h.wait(
+        "v2 on 1000 replicas",
+        |h| check_bounds(h, 1000, 250, 250),
+        |h| rolled_out(&h.deployment("kubia")) && h.pods().len() == 1000,
+    )
+    .await;
+    println!("1000-replica rollout took {:?} of real time", started.elapsed());
+}
