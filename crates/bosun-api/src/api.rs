@@ -514,7 +514,9 @@ impl Api {
             let applied = (tracking == Tracking::Applied).then(|| managed_fields::list_of(&requested));
             let mut next = prepare_update(rt, subresource, &current, requested);
             crate::defaults::apply_defaults(rt.group, rt.kind, &mut next);
-            if rt.has_generation && generation_moves(rt, &current, &next) {
+            // Status writes never move the generation, even when they carry annotations (the
+            // Deployment controller writes its revision annotation through /status).
+            if rt.has_generation && subresource == Subresource::Main && generation_moves(rt, &current, &next) {
                 meta::metadata_mut(&mut next).insert("generation".into(), (meta::generation(&current) + 1).into());
             }
             match applied {

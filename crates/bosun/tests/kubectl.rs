@@ -286,76 +286,52 @@ fn get_watch_prints_new_objects_as_they_arrive() {
     let _ = watch.wait();
 }
 
-/// A ReplicaSet named `kubia-1` owned (controller, blocking) by the Deployment with `uid`.
-fn replicaset_owned_by_kubia(uid: &str) -> String {
-    format!(
-        r#"apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: kubia-1
-  labels:
-    app: kubia
-  ownerReferences:
-  - apiVersion: apps/v1
-    kind: Deployment
-    name: kubia
-    uid: {uid}
-    controller: true
-    blockOwnerDeletion: true
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: kubia
-  template:
-    metadata:
-      labels:
-        app: kubia
-    spec:
-      containers:
-      - image: luksa/kubia:v1
-        name: nodejs
-"#
-    )
-}
-
 #[test]
-fn deleting_a_deployment_cascades_to_its_replicaset_in_background_orphan_and_foreground() {
+fn deleting_a_deployment_cascades_to_its_replicaset_and_pods_in_background_orphan_and_foreground() {
     let server = Server::start(&[]);
-    let create_both = || {
-        server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
-        let uid = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.uid}"]);
-        let created = server.ok_stdin(&["create", "-f", "-"], &replicaset_owned_by_kubia(&uid));
-        assert_eq!(created.trim(), "replicaset.apps/kubia-1 created");
-        let owner = server.ok(&["get", "rs", "kubia-1", "-o", "jsonpath={.metadata.ownerReferences[0].uid}"]);
-        assert_eq!(owner, uid);
-    };
     let replicasets = || server.ok(&["get", "rs", "-o", "name"]);
-    let wait_no_replicasets = || {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !replicasets().trim().is_empty() {
-            assert!(std::time::Instant::now() < deadline, "the ReplicaSet was not collected");
+    let pods = || server.ok(&["get", "pods", "-o", "name"]);
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     };
+    // The Deployment controller makes kubia-<hash>, owned (controller, blocking) by the Deployment.
+    let create = || -> String {
+        server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+        server.ok(&["rollout", "status", "deployment", "kubia", "--timeout=60s"]);
+        let uid = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.uid}"]);
+        let name = replicasets().trim().to_string();
+        assert!(name.starts_with("replicaset.apps/kubia-"), "{name}");
+        let owner = server.ok(&["get", &name, "-o", "jsonpath={.metadata.ownerReferences[0].uid}"]);
+        assert_eq!(owner, uid);
+        assert_eq!(pods().lines().count(), 3);
+        name
+    };
 
-    // Background (kubectl's default): the Deployment goes at once, the collector takes the ReplicaSet.
-    create_both();
+    // Background (kubectl's default): the Deployment goes at once, the collector takes the rest.
+    create();
     let deleted = server.ok(&["delete", "deployment", "kubia", "--timeout=60s"]);
     assert!(deleted.contains("deployment.apps \"kubia\" deleted"), "{deleted}");
-    wait_no_replicasets();
+    wait_until("the ReplicaSet and pods to be collected", &|| {
+        replicasets().trim().is_empty() && pods().trim().is_empty()
+    });
 
-    // Orphan: kubectl waits for the Deployment; the ReplicaSet stays without its owner reference.
-    create_both();
+    // Orphan: kubectl waits for the Deployment; the ReplicaSet and its pods stay, without owner.
+    let orphan = create();
     server.ok(&["delete", "deployment", "kubia", "--cascade=orphan", "--timeout=60s"]);
     assert!(server.fails(&["get", "deploy", "kubia"]).contains("NotFound"));
-    assert_eq!(replicasets().trim(), "replicaset.apps/kubia-1");
-    assert_eq!(server.ok(&["get", "rs", "kubia-1", "-o", "jsonpath={.metadata.ownerReferences}"]), "");
-    server.ok(&["delete", "rs", "kubia-1", "--timeout=60s"]);
+    assert_eq!(replicasets().trim(), orphan);
+    assert_eq!(server.ok(&["get", &orphan, "-o", "jsonpath={.metadata.ownerReferences}"]), "");
+    assert_eq!(pods().lines().count(), 3, "the orphaned ReplicaSet keeps its pods");
+    server.ok(&["delete", &orphan, "--timeout=60s"]);
+    wait_until("the orphan's pods to be collected", &|| pods().trim().is_empty());
 
     // Foreground: kubectl returns once the Deployment is gone, which the blocking ReplicaSet
     // allows only after it went first.
-    create_both();
+    create();
     let deleted = server.ok(&["delete", "deployment", "kubia", "--cascade=foreground", "--timeout=60s"]);
     assert!(deleted.contains("deployment.apps \"kubia\" deleted"), "{deleted}");
     assert_eq!(replicasets().trim(), "", "the owner went last");
@@ -409,8 +385,10 @@ fn server_side_apply_conflicts_between_managers_until_forced_and_get_shows_both(
     // bob took .spec.replicas: it appears once, in bob's entry. Both are Apply entries, alice's
     // first (older, or same second and sorted by name), and each prints its fields before its
     // manager, so bob's fields come after "manager: alice".
-    let bob = shown.split("manager: alice").nth(1).expect("bob's entry follows alice's");
-    assert!(bob.contains("f:replicas: {}") && shown.matches("f:replicas: {}").count() == 1, "{shown}");
+    // (The Deployment controller's status entry, after them, has a status `f:replicas` of its own.)
+    let (alice, rest) = shown.split_once("manager: alice").expect("alice's entry");
+    let bob = rest.split("manager: bob").next().expect("bob's entry follows alice's");
+    assert!(!alice.contains("f:replicas: {}") && bob.contains("f:replicas: {}"), "{shown}");
 }
 
 #[test]
