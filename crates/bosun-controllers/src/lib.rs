@@ -5,9 +5,12 @@
 //! - [`namespace`]: empties a deleted namespace, then removes its finalizer.
 //! - [`gc`]: the garbage collector: deletes objects whose owners are gone, and finishes Orphan
 //!   and Foreground deletes.
-//!
-//! The ReplicaSet and Deployment controllers and the node agent come with their issue.
+//! - [`node`]: the node agent, a kubelet stand-in for one virtual node: binds pods, simulates
+//!   their containers and readiness, finishes graceful pod deletion.
+//! - [`endpoints`]: Endpoints and EndpointSlices of every Service with a selector.
 
+pub mod endpoints;
 pub mod gc;
 pub mod namespace;
+pub mod node;
 pub mod runtime;

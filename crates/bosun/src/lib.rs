@@ -50,6 +50,7 @@ pub struct ClusterBuilder {
     http: HttpConfig,
     api_port: u16,
     controllers: bool,
+    node: bosun_controllers::node::NodeConfig,
 }
 
 /// A running control plane.
@@ -71,6 +72,7 @@ impl Cluster {
             http: HttpConfig::default(),
             api_port: 6443,
             controllers: true,
+            node: bosun_controllers::node::NodeConfig::default(),
         }
     }
 
@@ -137,10 +139,18 @@ impl ClusterBuilder {
         self
     }
 
-    /// Whether the controllers (namespace lifecycle, garbage collector) run (default: yes). Off,
-    /// the cluster is an API server only, as for tests of a controller of one's own.
+    /// Whether the controllers (namespace lifecycle, garbage collector, node agent, endpoints)
+    /// run (default: yes). Off, the cluster is an API server only, as for tests of a controller
+    /// of one's own.
     pub fn controllers(mut self, on: bool) -> Self {
         self.controllers = on;
+        self
+    }
+
+    /// The node agent's settings (node name, application profiles); it runs with the
+    /// controllers.
+    pub fn node(mut self, config: bosun_controllers::node::NodeConfig) -> Self {
+        self.node = config;
         self
     }
 
@@ -167,6 +177,10 @@ impl ClusterBuilder {
         if self.controllers {
             tokio::spawn(bosun_controllers::namespace::run(api.clone()));
             tokio::spawn(bosun_controllers::gc::run(api.clone()));
+            let informers = bosun_controllers::runtime::shared::SharedInformers::new(&api);
+            bosun_controllers::node::start(&api, &informers, self.node);
+            bosun_controllers::endpoints::start(&api, &informers);
+            informers.start();
         }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })
