@@ -9,6 +9,8 @@
 //! namespace/name consistency (400) → namespace existence (404) and termination (403) →
 //! defaulting and validation (422) → preconditions (409) → write.
 
+mod binding;
+
 use std::sync::Arc;
 
 use bosun_store::{KeyPrefix, LastState, ListRequest, NewValue, ObjectKey, Preconditions, Store, StoreError};
@@ -88,6 +90,26 @@ pub struct DeleteOptions {
     pub propagation: Option<Propagation>,
     /// `dryRun=All`.
     pub dry_run: bool,
+    /// `gracePeriodSeconds`: for pods, how long the kubelet may take to stop the containers
+    /// before the object goes; `None` is the pod's `terminationGracePeriodSeconds`, 0 is at once.
+    /// Other types are deleted at once whatever it says, as upstream.
+    pub grace_period_seconds: Option<i64>,
+}
+
+/// What a delete does about a graceful type's grace period (upstream's `BeforeDelete`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Grace {
+    /// No grace: delete now (unless finalizers hold the object).
+    Now,
+    /// A graceful deletion is already under way with a period no longer than the one asked for.
+    Pending,
+    /// Mark for deletion at `deletion_timestamp`, `period` seconds from the request.
+    Set {
+        /// The new `deletionTimestamp`.
+        deletion_timestamp: std::time::SystemTime,
+        /// The new `deletionGracePeriodSeconds`.
+        period: i64,
+    },
 }
 
 /// The result of a delete: the object (for resources that return it, or when finalizers keep it)
@@ -590,7 +612,12 @@ impl Api {
                 None => {}
             }
             let namespace_finalizing = is_namespace && namespace_spec_finalizers(&current);
-            if finalizers.is_empty() && !namespace_finalizing {
+            let grace = self.grace(rt, &current, options);
+            if grace == Grace::Pending {
+                // Finalizers cannot be changed while a graceful deletion is pending, as upstream.
+                return Ok(Deleted::Object(current));
+            }
+            if finalizers.is_empty() && !namespace_finalizing && grace == Grace::Now {
                 if options.dry_run {
                     return Ok(self.deleted_response(rt, current));
                 }
@@ -600,8 +627,9 @@ impl Api {
                     Cas::Retry => continue,
                 }
             }
-            // Graceful path: mark for deletion and keep the object until its finalizers are done.
-            if meta::is_being_deleted(&current) && finalizers == meta::finalizers(&current) {
+            // Graceful path: mark for deletion and keep the object until its finalizers are done
+            // (and, for a pod, until its kubelet has stopped it).
+            if meta::is_being_deleted(&current) && finalizers == meta::finalizers(&current) && grace == Grace::Now {
                 if is_namespace {
                     return Err(Status::conflict(
                         rt.plural,
@@ -614,8 +642,16 @@ impl Api {
             }
             let mut next = current.clone();
             let object_meta = meta::metadata_mut(&mut next);
-            object_meta.entry("deletionTimestamp").or_insert_with(|| Value::String(self.now()));
-            object_meta.entry("deletionGracePeriodSeconds").or_insert(0.into());
+            match &grace {
+                Grace::Set { deletion_timestamp, period } => {
+                    object_meta.insert("deletionTimestamp".into(), meta::format_time(*deletion_timestamp).into());
+                    object_meta.insert("deletionGracePeriodSeconds".into(), (*period).into());
+                }
+                _ => {
+                    object_meta.entry("deletionTimestamp").or_insert_with(|| Value::String(self.now()));
+                    object_meta.insert("deletionGracePeriodSeconds".into(), 0.into());
+                }
+            }
             if finalizers.is_empty() {
                 object_meta.remove("finalizers");
             } else {
@@ -637,6 +673,49 @@ impl Api {
             }
         }
         Err(Status::conflict(rt.plural, rt.group, name, "too many concurrent writers; retry"))
+    }
+
+    /// The grace a delete gives `current` (upstream's `BeforeDelete` with the pod strategy's
+    /// `CheckGracefulDelete`): only pods are graceful, and only while bound to a node and not
+    /// terminal; a pod already terminating may only have its grace period shortened.
+    fn grace(&self, rt: &ResourceType, current: &Value, options: &DeleteOptions) -> Grace {
+        if !(rt.group.is_empty() && rt.kind == "Pod") {
+            return Grace::Now;
+        }
+        // Negative periods count as one second, as upstream.
+        let asked = options.grace_period_seconds.map(|period| if period < 0 { 1 } else { period });
+        let now = self.inner.clock.now();
+        if meta::is_being_deleted(current) {
+            let Some(pending) = current.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64) else {
+                return Grace::Now;
+            };
+            return match asked {
+                // A stored grace of 0 means an earlier delete was cut short: finish it.
+                _ if pending <= 0 => Grace::Now,
+                Some(0) => Grace::Now,
+                Some(period) if period < pending => {
+                    let marked = current
+                        .pointer("/metadata/deletionTimestamp")
+                        .and_then(Value::as_str)
+                        .and_then(meta::parse_time)
+                        .unwrap_or(now);
+                    let start = marked - std::time::Duration::from_secs(pending as u64);
+                    Grace::Set { deletion_timestamp: start + std::time::Duration::from_secs(period as u64), period }
+                }
+                _ => Grace::Pending,
+            };
+        }
+        let unbound = current.pointer("/spec/nodeName").and_then(Value::as_str).is_none_or(str::is_empty);
+        let terminal =
+            matches!(current.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded") | Some("Failed"));
+        let period = match asked {
+            Some(period) => period,
+            None => current.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30),
+        };
+        if unbound || terminal || period <= 0 {
+            return Grace::Now;
+        }
+        Grace::Set { deletion_timestamp: now + std::time::Duration::from_secs(period as u64), period }
     }
 
     /// PUT `/api/v1/namespaces/{name}/finalize`: replaces `spec.finalizers`; a terminating

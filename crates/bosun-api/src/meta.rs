@@ -83,6 +83,55 @@ pub fn format_time(time: std::time::SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", of_day / 3600, (of_day % 3600) / 60, of_day % 60)
 }
 
+/// Parses an RFC 3339 time as Kubernetes writes it (`2024-01-02T03:04:05Z`, optionally with a
+/// fraction and a numeric offset); `None` when it is not one.
+pub fn parse_time(text: &str) -> Option<std::time::SystemTime> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut nanos = 0u32;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let padded: String = fraction[..digits].chars().chain(std::iter::repeat('0')).take(9).collect();
+        nanos = padded.parse().ok()?;
+        rest = &fraction[digits..];
+    }
+    let offset_seconds = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && matches!(&rest[..1], "+" | "-") && &rest[3..4] == ":" => {
+            let magnitude = rest[1..3].parse::<i64>().ok()? * 3600 + rest[4..6].parse::<i64>().ok()? * 60;
+            if rest.starts_with('-') { -magnitude } else { magnitude }
+        }
+        _ => return None,
+    };
+    let seconds =
+        days_from_civil(year, month as u32, day as u32) * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    let seconds = u64::try_from(seconds).ok()?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::new(seconds, nanos))
+}
+
+/// (year, month, day) to days since 1970-01-01, the inverse of [`civil_from_days`].
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = i64::from(if month > 2 { month - 3 } else { month + 9 });
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -107,6 +156,20 @@ mod tests {
         assert_eq!(format_time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         assert_eq!(format_time(UNIX_EPOCH + Duration::from_millis(1_704_164_645_900)), "2024-01-02T03:04:05Z");
         assert_eq!(format_time(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn parse_time_reads_what_format_time_writes_and_offsets() {
+        for seconds in [0u64, 951_782_400, 1_704_164_645, 4_102_444_800] {
+            let time = UNIX_EPOCH + Duration::from_secs(seconds);
+            assert_eq!(parse_time(&format_time(time)), Some(time));
+        }
+        assert_eq!(
+            parse_time("2024-01-02T04:04:05.5+01:00"),
+            Some(UNIX_EPOCH + Duration::from_millis(1_704_164_645_500))
+        );
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("2024-13-02T03:04:05Z"), None);
     }
 
     #[test]

@@ -652,6 +652,7 @@ async fn execute(api: &Api, action: &Action, budget: &mut Budget<'_>) -> bool {
                 precondition_resource_version: Some(target.resource_version.clone()),
                 propagation: Some(*propagation),
                 dry_run: false,
+                grace_period_seconds: None,
             };
             let result = api.delete(target.rt, &target.namespace, &target.name, &options).await.map(drop);
             budget.record("delete", target, result);

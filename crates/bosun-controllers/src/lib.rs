@@ -7,12 +7,17 @@
 //! - [`namespace`]: empties a deleted namespace, then removes its finalizer.
 //! - [`gc`]: the garbage collector: deletes objects whose owners are gone, and finishes Orphan
 //!   and Foreground deletes.
+//! - [`node`]: the node agent, a kubelet stand-in for one virtual node: binds pods, simulates
+//!   their containers and readiness, finishes graceful pod deletion.
+//! - [`endpoints`]: Endpoints and EndpointSlices of every Service with a selector.
 //!
 //! [`start`] runs them all.
 
 pub mod deployment;
+pub mod endpoints;
 pub mod gc;
 pub mod namespace;
+pub mod node;
 pub mod objects;
 pub mod ownership;
 pub mod replicaset;
@@ -22,9 +27,11 @@ use bosun_api::api::Api;
 
 use runtime::shared::SharedInformers;
 
-/// How many reconciles of different objects each workload controller runs at once.
+/// Settings of the controllers.
 #[derive(Debug, Clone)]
 pub struct ControllerConfig {
+    /// The node agent's settings (node name, application profiles).
+    pub node: node::NodeConfig,
     /// Deployment controller workers.
     pub deployment_workers: usize,
     /// ReplicaSet controller workers.
@@ -34,7 +41,7 @@ pub struct ControllerConfig {
 impl Default for ControllerConfig {
     fn default() -> Self {
         // Upstream's defaults are 5 each; reconciles here are in-process and short.
-        ControllerConfig { deployment_workers: 4, replicaset_workers: 4 }
+        ControllerConfig { node: node::NodeConfig::default(), deployment_workers: 4, replicaset_workers: 4 }
     }
 }
 
@@ -44,6 +51,8 @@ pub fn start(api: &Api, config: ControllerConfig) -> std::sync::Arc<SharedInform
     let informers = std::sync::Arc::new(SharedInformers::new(api));
     let replicasets = replicaset::ReplicaSetController::new(api, &informers);
     let deployments = deployment::DeploymentController::new(api, &informers);
+    node::start(api, &informers, config.node);
+    endpoints::start(api, &informers);
     informers.start();
     tokio::spawn(replicasets.run(config.replicaset_workers));
     tokio::spawn(deployments.run(config.deployment_workers));

@@ -66,6 +66,15 @@ pub fn options(query: &Query, body: &[u8]) -> Result<DeleteOptions, Status> {
             return Err(invalid(&[FieldError::not_supported("dryRun", Value::Array(values.clone()), &["All"])]));
         }
     };
+    let grace_period_seconds = match source.get("gracePeriodSeconds") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => {
+            Some(s.parse::<i64>().map_err(|_| Status::bad_request(format!("invalid gracePeriodSeconds: {s}")))?)
+        }
+        Some(other) => return Err(Status::bad_request(format!("invalid gracePeriodSeconds: {other}"))),
+    };
     Ok(DeleteOptions {
         precondition_uid: source.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string),
         precondition_resource_version: source
@@ -74,6 +83,7 @@ pub fn options(query: &Query, body: &[u8]) -> Result<DeleteOptions, Status> {
             .map(str::to_string),
         propagation,
         dry_run,
+        grace_period_seconds,
     })
 }
 

@@ -318,6 +318,12 @@ async fn handle_resource(
         (Method::GET, Some(name), Some("scale")) => {
             Ok(respond::json(StatusCode::OK, &api.get_scale(rt, namespace, name)?))
         }
+        // A scheduler's binding: the `bindings` collection, or `pods/{name}/binding` below.
+        (Method::POST, None, None) if rt.kind == "Binding" => {
+            let body = decode_body(headers, &body)?;
+            let status = api.bind_pod(namespace, None, body).await?;
+            Ok(respond::json(StatusCode::CREATED, &status.to_value()))
+        }
         (Method::POST, None, None) => {
             let output = negotiate::negotiate(accept, false)?;
             let options = write_options(query, headers)?;
@@ -326,6 +332,11 @@ async fn handle_resource(
             let created = api.create_warned(rt, namespace, decoded, &options).await?;
             warnings.splice(0..0, created.warnings);
             Ok(with_warnings(respond::object(rt, created.object, output, query, api, StatusCode::CREATED)?, &warnings))
+        }
+        (Method::POST, Some(name), Some("binding")) if rt.kind == "Pod" => {
+            let body = decode_body(headers, &body)?;
+            let status = api.bind_pod(namespace, Some(name), body).await?;
+            Ok(respond::json(StatusCode::CREATED, &status.to_value()))
         }
         (Method::PUT, Some(name), sub @ (None | Some("status"))) => {
             let output = negotiate::negotiate(accept, false)?;

@@ -50,6 +50,7 @@ pub struct ClusterBuilder {
     http: HttpConfig,
     api_port: u16,
     controllers: bool,
+    node: bosun_controllers::node::NodeConfig,
 }
 
 /// A running control plane.
@@ -71,6 +72,7 @@ impl Cluster {
             http: HttpConfig::default(),
             api_port: 6443,
             controllers: true,
+            node: bosun_controllers::node::NodeConfig::default(),
         }
     }
 
@@ -137,10 +139,18 @@ impl ClusterBuilder {
         self
     }
 
-    /// Whether the controllers (Deployment, ReplicaSet, namespace lifecycle, garbage collector) run (default: yes). Off,
-    /// the cluster is an API server only, as for tests of a controller of one's own.
+    /// Whether the controllers (Deployment, ReplicaSet, node agent, endpoints, namespace
+    /// lifecycle, garbage collector) run (default: yes). Off, the cluster is an API server only,
+    /// as for tests of a controller of one's own.
     pub fn controllers(mut self, on: bool) -> Self {
         self.controllers = on;
+        self
+    }
+
+    /// The node agent's settings (node name, application profiles); it runs with the
+    /// controllers.
+    pub fn node(mut self, config: bosun_controllers::node::NodeConfig) -> Self {
+        self.node = config;
         self
     }
 
@@ -165,7 +175,8 @@ impl ClusterBuilder {
         let api = Api::with_clock(store, self.clock);
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
         if self.controllers {
-            bosun_controllers::start(&api, bosun_controllers::ControllerConfig::default());
+            let config = bosun_controllers::ControllerConfig { node: self.node, ..Default::default() };
+            bosun_controllers::start(&api, config);
         }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })

@@ -43,6 +43,10 @@ struct ServeArgs {
     /// Extra bearer tokens, one per line in kube-apiserver's static-token format.
     #[arg(long)]
     tokens_file: Option<PathBuf>,
+    /// Application profiles of the node agent's simulated containers, by image (YAML or JSON;
+    /// see docs/NODE-AGENT.md); they add to and override the built-in ones.
+    #[arg(long)]
+    node_profiles: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -139,7 +143,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         DurabilityArg::None => Durability::None,
     };
     let http = HttpConfig { server_address: address.to_string(), ..HttpConfig::default() };
+    let profiles = match &args.node_profiles {
+        Some(path) => bosun_controllers::node::profiles::Profiles::load(path).map_err(|e| e.to_string())?,
+        None => bosun_controllers::node::profiles::Profiles::default(),
+    };
+    let node = bosun_controllers::node::NodeConfig { profiles, ..bosun_controllers::node::NodeConfig::default() };
     let cluster = bosun::Cluster::builder()
+        .node(node)
         .data_dir(&args.data_dir)
         .durability(durability)
         .http(http)
