@@ -1,7 +1,6 @@
 //! The Deployment and ReplicaSet controllers on a real `Api` over an in-memory store, on a
-//! virtual clock. A small stand-in kubelet in this file marks pods Ready (unless their image
-//! says `never-ready`) at the virtual time it sees them, so minReadySeconds and the progress
-//! deadline are driven by advancing the clock.
+//! virtual clock, with the node agent running the pods: every image is ready at once but
+//! `never-ready`, so minReadySeconds and the progress deadline are driven by advancing the clock.
 
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -10,7 +9,8 @@ use bosun_api::api::{Api, ListParams, Subresource, WriteOptions};
 use bosun_api::clock::VirtualClock;
 use bosun_api::patch::{PatchBody, PatchType};
 use bosun_api::registry::{self, ResourceType};
-use bosun_api::watch::{EventType, WatchParams};
+use bosun_controllers::node::NodeConfig;
+use bosun_controllers::node::profiles::Profiles;
 use bosun_store::{MemoryBackend, Store, StoreConfig};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
@@ -35,8 +35,11 @@ impl Harness {
         let store = Store::open_with(Arc::new(MemoryBackend::default()), config).expect("open the store");
         let api = Api::with_clock(store, Arc::new(clock.clone()));
         api.bootstrap(6443).await.expect("bootstrap");
-        bosun_controllers::start(&api, bosun_controllers::ControllerConfig::default());
-        tokio::spawn(fake_kubelet(api.clone()));
+        let profiles = Profiles::default()
+            .with_document("images: {never-ready: {neverReady: true}}", "the test")
+            .expect("a valid profile");
+        let node = NodeConfig { profiles, ..NodeConfig::default() };
+        bosun_controllers::start(&api, bosun_controllers::ControllerConfig { node, ..Default::default() });
         Harness { api, clock }
     }
 
@@ -122,6 +125,12 @@ fn rolled_out(d: &Deployment) -> bool {
     observed && status_of(d) == (want, want, want, want)
 }
 
+/// A template change to an image whose readiness probe never passes.
+fn never_ready() -> Value {
+    let probe = json!({"periodSeconds": 1, "httpGet": {"path": "/", "port": 8080}});
+    json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "never-ready", "readinessProbe": probe}]}}}})
+}
+
 fn kubia(replicas: i32, image: &str, strategy: Value) -> Value {
     json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -136,34 +145,6 @@ fn kubia(replicas: i32, image: &str, strategy: Value) -> Value {
             }
         }
     })
-}
-
-/// Marks every pod Running and Ready (at the clock's time) unless its image has `never-ready`.
-async fn fake_kubelet(api: Api) {
-    let pods = rt("", "pods");
-    let params = WatchParams { resource_version: Some(0), ..WatchParams::default() };
-    let Ok(mut watch) = api.watch(pods, None, &params, None) else { return };
-    while let Some(event) = watch.next().await {
-        if !matches!(event.event_type, EventType::Added) {
-            continue;
-        }
-        let pod = event.object_value();
-        let image = pod.pointer("/spec/containers/0/image").and_then(Value::as_str).unwrap_or_default().to_string();
-        let now = bosun_api::meta::format_time(api.clock().now());
-        let ready = if image.contains("never-ready") { "False" } else { "True" };
-        let namespace = bosun_api::meta::namespace(&pod).to_string();
-        let name = bosun_api::meta::name(&pod).to_string();
-        let _ = api
-            .read_modify_write(pods, &namespace, &name, Subresource::Status, &WriteOptions::default(), |current| {
-                let mut pod = current.clone();
-                pod["status"] = json!({
-                    "phase": "Running",
-                    "conditions": [{"type": "Ready", "status": ready, "lastTransitionTime": now}],
-                });
-                Ok(pod)
-            })
-            .await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,11 +259,7 @@ async fn a_rollout_that_makes_no_progress_reports_progress_deadline_exceeded_aft
     let strategy = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}});
     h.create(kubia(3, "luksa/kubia:v1", strategy)).await;
     h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
-    h.patch(
-        "kubia",
-        json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "never-ready"}]}}}}),
-    )
-    .await;
+    h.patch("kubia", never_ready()).await;
     h.wait_for("one new pod", |h| {
         status_of(&h.deployment("kubia")).1 == 1
             && condition(&h.deployment("kubia"), "Progressing").is_some_and(|c| c.1 == "ReplicaSetUpdated")
@@ -357,11 +334,7 @@ async fn scaling_mid_rollout_is_proportional() {
     let strategy = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}});
     h.create(kubia(10, "luksa/kubia:v1", strategy)).await;
     h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
-    h.patch(
-        "kubia",
-        json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "never-ready"}]}}}}),
-    )
-    .await;
+    h.patch("kubia", never_ready()).await;
     let sizes = |h: &Harness| -> Vec<i32> {
         h.replicasets().iter().map(|rs| rs.spec.as_ref().unwrap().replicas.unwrap()).collect()
     };
