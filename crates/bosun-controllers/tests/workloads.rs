@@ -53,7 +53,7 @@ impl Harness {
             self.api.list(rt("apps", "replicasets"), Some("default"), &ListParams::default(), &|_| true).unwrap();
         let mut sets: Vec<ReplicaSet> =
             list.items.iter().map(|item| serde_json::from_slice(item).expect("decodes")).collect();
-        sets.sort_by_key(|rs| revision(rs));
+        sets.sort_by_key(revision);
         sets
     }
 

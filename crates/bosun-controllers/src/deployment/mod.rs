@@ -571,7 +571,7 @@ impl DeploymentController {
     /// The status computed from the ReplicaSets (upstream's `calculateStatus`).
     fn calculate_status(&self, r: &Rollout, new: Option<usize>) -> DeploymentStatus {
         let sum = |get: fn(&ReplicaSet) -> i32| r.sets.iter().map(get).sum::<i32>();
-        let available = sum(|rs| rs_available(rs));
+        let available = sum(rs_available);
         let total_spec = sum(rs_replicas);
         let mut status = DeploymentStatus {
             observed_generation: r.d.metadata.generation,

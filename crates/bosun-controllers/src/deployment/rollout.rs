@@ -486,8 +486,7 @@ mod tests {
 
     #[test]
     fn templates_compare_without_the_hash_label_and_empty_collections() {
-        let mut a = PodTemplateSpec::default();
-        a.metadata = Some(Default::default());
+        let mut a = PodTemplateSpec { metadata: Some(Default::default()), ..PodTemplateSpec::default() };
         a.metadata.as_mut().unwrap().labels = Some([("app".to_string(), "web".to_string())].into());
         let mut b = a.clone();
         b.metadata.as_mut().unwrap().labels.as_mut().unwrap().insert(POD_TEMPLATE_HASH.into(), "abc".into());

@@ -65,6 +65,9 @@ impl Regarding {
     }
 }
 
+/// What makes two events the same: the object's uid, the kind, the reason and the message.
+type EventIdentity = (String, EventKind, String, String);
+
 /// Writes events for one component. Cheap to clone.
 #[derive(Clone)]
 pub struct EventRecorder {
@@ -72,7 +75,7 @@ pub struct EventRecorder {
     component: &'static str,
     events: &'static ResourceType,
     /// (object uid, kind, reason, message) → (event name, count) of events already written.
-    seen: Arc<Mutex<HashMap<(String, EventKind, String, String), (String, u32)>>>,
+    seen: Arc<Mutex<HashMap<EventIdentity, (String, u32)>>>,
 }
 
 impl EventRecorder {

@@ -9,12 +9,15 @@ use parking_lot::Mutex;
 
 use super::informer::{Informer, Object};
 
+/// Starts one informer's list and watch.
+type Starter = Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>;
+
 /// The informers of a set of controllers. Controllers ask for the types they read and add their
 /// handlers; then [`SharedInformers::start`] starts every watch at once.
 pub struct SharedInformers {
     api: Api,
     informers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
-    starters: Mutex<Vec<Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>>>,
+    starters: Mutex<Vec<Starter>>,
 }
 
 impl SharedInformers {
