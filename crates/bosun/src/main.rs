@@ -11,6 +11,8 @@ use bosun_http::server::{self, Security};
 use bosun_store::Durability;
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod bench;
+
 #[derive(Parser)]
 #[command(name = "bosun", version, about = "An embedded Kubernetes control plane")]
 struct Cli {
@@ -24,6 +26,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print Bosun's version and the Kubernetes version it serves.
     Version,
+    /// Measure the controllers on a temporary in-process cluster.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(clap::Args)]
@@ -66,6 +71,13 @@ fn main() -> std::process::ExitCode {
             println!("bosun {} (Kubernetes v1.35 API)", env!("CARGO_PKG_VERSION"));
             std::process::ExitCode::SUCCESS
         }
+        Command::Bench(command) => match bench::run(command) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("bosun bench: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Command::Serve(args) => {
             tracing_subscriber::fmt()
                 .with_env_filter(

@@ -1,0 +1,233 @@
+//! `bosun bench`: the controllers' throughput, measured in-process on a temporary cluster.
+//!
+//! - `deployments`: Deployments of 3 replicas created at once, and how many per second reach
+//!   Available (every pod scheduled, running and ready through the node agent), once with
+//!   durable writes and once without, so the cost of durability is a ratio from one run.
+//! - `rollout`: a Deployment of N replicas (default 1000) on a virtual clock, created and then
+//!   rolled to a new image; the real time each takes (the clock never waits).
+//!
+//! Reports a median over `--runs` with min and max; never asserts a timing.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bosun_api::api::{Api, ListParams, Subresource, WriteOptions};
+use bosun_api::clock::VirtualClock;
+use bosun_api::patch::{PatchBody, PatchType};
+use bosun_api::registry;
+use bosun_store::Durability;
+use serde_json::{Value, json};
+
+/// What to measure.
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Deployments of 3 replicas created until Available, per second (durable and not).
+    Deployments {
+        /// Deployments created per run.
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+        /// Runs per figure (the median is reported, with min and max).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A rollout of many replicas on a virtual clock: real time to create, then to roll out.
+    Rollout {
+        /// Replicas of the Deployment.
+        #[arg(long, default_value_t = 1000)]
+        replicas: usize,
+        /// Runs (the median is reported, with min and max).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a benchmark; returns the process's exit status.
+pub fn run(command: BenchCommand) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        match command {
+            BenchCommand::Deployments { count, runs, json } => deployments(count, runs.max(1), json).await,
+            BenchCommand::Rollout { replicas, runs, json } => rollout(replicas, runs.max(1), json).await,
+        }
+    })
+}
+
+/// Median, min and max of a sample.
+fn summary(mut sample: Vec<f64>) -> (f64, f64, f64) {
+    sample.sort_by(f64::total_cmp);
+    (sample[sample.len() / 2], sample[0], sample[sample.len() - 1])
+}
+
+fn deployment(name: &str, replicas: usize, image: &str) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": image}]}
+            }
+        }
+    })
+}
+
+/// How many Deployments in `default` are complete (`kubectl rollout status` would say done).
+fn complete(api: &Api) -> Result<usize, String> {
+    let deployments = registry::find("apps", "v1", "deployments").expect("registered");
+    let list = api.list(deployments, Some("default"), &ListParams::default(), &|_| true).map_err(|s| s.message)?;
+    Ok(list
+        .items
+        .iter()
+        .filter_map(|item| serde_json::from_slice::<Value>(item).ok())
+        .filter(|d| {
+            let want = &d["spec"]["replicas"];
+            let status = &d["status"];
+            status["observedGeneration"] == d["metadata"]["generation"]
+                && &status["updatedReplicas"] == want
+                && &status["replicas"] == want
+                && &status["availableReplicas"] == want
+        })
+        .count())
+}
+
+async fn wait_complete(api: &Api, count: usize, label: &str) -> Result<(), String> {
+    let mut last_report = Instant::now();
+    loop {
+        let done = complete(api)?;
+        if done >= count {
+            return Ok(());
+        }
+        if last_report.elapsed() > Duration::from_secs(2) {
+            eprintln!("  {label}: {done}/{count} complete");
+            last_report = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn deployments_run(count: usize, durability: Durability) -> Result<f64, String> {
+    let cluster =
+        bosun::Cluster::builder().temporary().durability(durability).start().await.map_err(|e| e.to_string())?;
+    let api = cluster.api().clone();
+    let deployments = registry::find("apps", "v1", "deployments").expect("registered");
+    let started = Instant::now();
+    let mut creates = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let api = api.clone();
+        creates.spawn(async move {
+            let body = deployment(&format!("bench-{i}"), 3, "luksa/kubia:v1");
+            api.create(deployments, "default", body, &WriteOptions::default()).await.map(|_| ()).map_err(|s| s.message)
+        });
+    }
+    while let Some(result) = creates.join_next().await {
+        result.map_err(|e| e.to_string())??;
+    }
+    wait_complete(&api, count, "available").await?;
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    cluster.shutdown().map_err(|e| e.to_string())?;
+    Ok(rate)
+}
+
+async fn deployments(count: usize, runs: usize, json: bool) -> Result<(), String> {
+    let mut figures = Vec::new();
+    for (label, durability) in
+        [("durable (Immediate)", Durability::Immediate), ("not durable (None)", Durability::None)]
+    {
+        let mut sample = Vec::new();
+        for run in 1..=runs {
+            eprintln!("deployments, {label}: run {run}/{runs}, {count} Deployments of 3 replicas");
+            sample.push(deployments_run(count, durability).await?);
+        }
+        figures.push((label, summary(sample)));
+    }
+    let ratio = figures[0].1.0 / figures[1].1.0;
+    if json {
+        let rows: Vec<Value> = figures
+            .iter()
+            .map(|(label, (median, min, max))| json!({"mode": label, "deployments_per_second": {"median": median, "min": min, "max": max}}))
+            .collect();
+        println!(
+            "{}",
+            json!({"benchmark": "deployments", "count": count, "runs": runs, "results": rows, "durable_over_not": ratio})
+        );
+    } else {
+        println!("Deployments of 3 replicas, created at once until Available ({count} per run, median of {runs}):");
+        println!("{:<22} {:>12} {:>10} {:>10}", "mode", "per second", "min", "max");
+        for (label, (median, min, max)) in &figures {
+            println!("{label:<22} {median:>12.1} {min:>10.1} {max:>10.1}");
+        }
+        println!("durable / not durable: {ratio:.2}");
+    }
+    Ok(())
+}
+
+async fn rollout_run(replicas: usize) -> Result<(f64, f64), String> {
+    let clock = VirtualClock::starting_at(SystemTime::now());
+    let cluster = bosun::Cluster::builder()
+        .temporary()
+        .durability(Durability::None)
+        .clock(Arc::new(clock))
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let api = cluster.api().clone();
+    let deployments = registry::find("apps", "v1", "deployments").expect("registered");
+    let started = Instant::now();
+    api.create(deployments, "default", deployment("big", replicas, "luksa/kubia:v1"), &WriteOptions::default())
+        .await
+        .map_err(|s| s.message)?;
+    wait_complete(&api, 1, "create").await?;
+    let created = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "luksa/kubia:v2"}]}}}});
+    let body = PatchBody { patch_type: PatchType::Strategic, document: patch };
+    api.patch(deployments, "default", "big", Subresource::Main, body, &Default::default())
+        .await
+        .map_err(|s| s.message)?;
+    // The Deployment counts as complete until the controller observes the new generation.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    loop {
+        let d = api.get(deployments, "default", "big").map_err(|s| s.message)?;
+        let observed = d["status"]["observedGeneration"] == d["metadata"]["generation"];
+        if observed && complete(&api)? == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let rolled = started.elapsed().as_secs_f64();
+    cluster.shutdown().map_err(|e| e.to_string())?;
+    Ok((created, rolled))
+}
+
+async fn rollout(replicas: usize, runs: usize, json: bool) -> Result<(), String> {
+    let (mut creates, mut rollouts) = (Vec::new(), Vec::new());
+    for run in 1..=runs {
+        eprintln!("rollout: run {run}/{runs}, {replicas} replicas on a virtual clock");
+        let (created, rolled) = rollout_run(replicas).await?;
+        creates.push(created);
+        rollouts.push(rolled);
+    }
+    let (create, rollout) = (summary(creates), summary(rollouts));
+    if json {
+        println!(
+            "{}",
+            json!({"benchmark": "rollout", "replicas": replicas, "runs": runs,
+                "create_seconds": {"median": create.0, "min": create.1, "max": create.2},
+                "rollout_seconds": {"median": rollout.0, "min": rollout.1, "max": rollout.2}})
+        );
+    } else {
+        println!("A Deployment of {replicas} replicas on a virtual clock, real seconds (median of {runs}):");
+        println!("{:<28} {:>8} {:>8} {:>8}", "phase", "median", "min", "max");
+        println!("{:<28} {:>8.2} {:>8.2} {:>8.2}", "create until complete", create.0, create.1, create.2);
+        println!("{:<28} {:>8.2} {:>8.2} {:>8.2}", "roll to a new image", rollout.0, rollout.1, rollout.2);
+    }
+    Ok(())
+}
