@@ -388,3 +388,45 @@ async fn a_thousand_replica_rollout_on_the_virtual_clock_keeps_the_bounds() {
     .await;
     println!("1000-replica rollout took {:?} of real time", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revision_history_limit_deletes_the_oldest_empty_replicasets() {
+    let h = Harness::start().await;
+    let mut d = kubia(1, "luksa/kubia:v1", json!({}));
+    d["spec"]["revisionHistoryLimit"] = json!(1);
+    h.create(d).await;
+    for tag in ["v2", "v3"] {
+        h.wait_for("the previous rollout", |h| rolled_out(&h.deployment("kubia"))).await;
+        let image = format!("luksa/kubia:{tag}");
+        h.patch("kubia", json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": image}]}}}}))
+            .await;
+    }
+    h.wait_for("v3 with one old ReplicaSet kept", |h| {
+        rolled_out(&h.deployment("kubia")) && h.replicasets().iter().map(revision).collect::<Vec<_>>() == vec![2, 3]
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_legacy_rollback_annotation_returns_to_the_previous_revision_and_is_cleared() {
+    let h = Harness::start().await;
+    h.create(kubia(1, "luksa/kubia:v1", json!({}))).await;
+    h.wait_for("v1", |h| rolled_out(&h.deployment("kubia"))).await;
+    h.patch(
+        "kubia",
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "luksa/kubia:v2"}]}}}}),
+    )
+    .await;
+    h.wait_for("v2", |h| rolled_out(&h.deployment("kubia")) && h.replicasets().len() == 2).await;
+    h.patch("kubia", json!({"metadata": {"annotations": {"deprecated.deployment.rollback.to": "0"}}})).await;
+    h.wait_for("back to v1 as revision 3", |h| {
+        let d = h.deployment("kubia");
+        let image = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0].image.clone();
+        let annotations = d.metadata.annotations.clone().unwrap_or_default();
+        rolled_out(&d)
+            && image.as_deref() == Some("luksa/kubia:v1")
+            && !annotations.contains_key("deprecated.deployment.rollback.to")
+            && annotations.get("deployment.kubernetes.io/revision").map(String::as_str) == Some("3")
+    })
+    .await;
+}

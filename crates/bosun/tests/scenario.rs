@@ -139,6 +139,12 @@ fn the_seed_rollout_scenario_runs_with_real_kubectl() {
     assert!(rollout_status(&server).contains("successfully rolled out"));
     assert_eq!(image(&server), "luksa/kubia:v4");
 
+    // `rollout restart` is a template change like any other: a new ReplicaSet, revision 6.
+    assert_eq!(server.ok(&["rollout", "restart", "deployment", "kubia"]).trim(), "deployment.apps/kubia restarted");
+    assert!(rollout_status(&server).contains("successfully rolled out"));
+    let restarted = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.spec.template.metadata.annotations}"]);
+    assert!(restarted.contains("kubectl.kubernetes.io/restartedAt"), "{restarted}");
+
     // 17. The readiness gate: v3 with minReadySeconds 10 and a readiness probe every second.
     server.ok(&[
         "patch",
