@@ -41,7 +41,7 @@ pub struct ControllerConfig {
 impl Default for ControllerConfig {
     fn default() -> Self {
         // Upstream's defaults are 5 each; reconciles here are in-process and short.
-        ControllerConfig { node: node::NodeConfig::default(), deployment_workers: 4, replicaset_workers: 4 }
+        ControllerConfig { node: node::NodeConfig::default(), deployment_workers: 16, replicaset_workers: 16 }
     }
 }
 

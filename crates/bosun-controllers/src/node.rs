@@ -71,7 +71,7 @@ impl Default for NodeConfig {
             profiles: Profiles::default(),
             lease_renew_interval: Duration::from_secs(10),
             status_report_interval: Duration::from_secs(60),
-            workers: 2,
+            workers: 16,
         }
     }
 }

@@ -189,8 +189,12 @@ impl ReplicaSetController {
             tracing::warn!(%key, "ReplicaSet has an invalid selector; not syncing it");
             return Ok(Action::Done);
         };
-        let candidates: Vec<Arc<Pod>> =
-            self.pods.list(Some(&key.namespace)).into_iter().filter(|pod| is_pod_active(pod)).collect();
+        let candidates: Vec<Arc<Pod>> = self
+            .pods
+            .claimable(&key.namespace, objects::uid(&rs.metadata))
+            .into_iter()
+            .filter(|pod| is_pod_active(pod))
+            .collect();
         let claimer = Claimer {
             api: &self.api,
             owner_type: self.replicasets_type,

@@ -305,7 +305,7 @@ impl DeploymentController {
             }
             return Ok(Action::Done);
         }
-        let candidates = self.replicasets.list(Some(&key.namespace));
+        let candidates = self.replicasets.claimable(&key.namespace, objects::uid(&d.metadata));
         let claimer = Claimer {
             api: &self.api,
             owner_type: self.deployments_type,

@@ -68,13 +68,16 @@ struct Cache<K> {
     objects: HashMap<ObjectKey, Arc<K>>,
     /// Names per namespace, for namespace-scoped listing.
     by_namespace: HashMap<String, BTreeMap<String, Arc<K>>>,
-    /// Keys of the objects whose controller reference names a uid.
+    /// Keys of the objects whose controller reference names a uid; orphans (no controller)
+    /// under the empty uid.
     by_controller: HashMap<String, HashSet<ObjectKey>>,
     resource_version: u64,
 }
 
-fn controller_uid(meta: &ObjectMeta) -> Option<&str> {
-    meta.owner_references.as_ref()?.iter().find(|r| r.controller == Some(true)).map(|r| r.uid.as_str())
+/// The uid the owner index files an object under: its controller's, or "" for an orphan.
+fn controller_uid(meta: &ObjectMeta) -> &str {
+    let controller = meta.owner_references.iter().flatten().find(|r| r.controller == Some(true));
+    controller.map_or("", |r| r.uid.as_str())
 }
 
 impl<K: Object> Cache<K> {
@@ -83,9 +86,7 @@ impl<K: Object> Cache<K> {
         if let Some(old) = &old {
             self.unindex(&key, old);
         }
-        if let Some(uid) = controller_uid(object.metadata()) {
-            self.by_controller.entry(uid.to_string()).or_default().insert(key.clone());
-        }
+        self.by_controller.entry(controller_uid(object.metadata()).to_string()).or_default().insert(key.clone());
         self.by_namespace.entry(key.namespace.clone()).or_default().insert(key.name, object);
         old
     }
@@ -103,9 +104,8 @@ impl<K: Object> Cache<K> {
     }
 
     fn unindex(&mut self, key: &ObjectKey, old: &K) {
-        if let Some(uid) = controller_uid(old.metadata())
-            && let Some(keys) = self.by_controller.get_mut(uid)
-        {
+        let uid = controller_uid(old.metadata());
+        if let Some(keys) = self.by_controller.get_mut(uid) {
             keys.remove(key);
             if keys.is_empty() {
                 self.by_controller.remove(uid);
@@ -171,9 +171,26 @@ impl<K: Object> Informer<K> {
 
     /// The cached objects whose controller reference names `owner_uid`.
     pub fn controlled_by(&self, owner_uid: &str) -> Vec<Arc<K>> {
+        if owner_uid.is_empty() {
+            return Vec::new();
+        }
+        self.indexed("", owner_uid)
+    }
+
+    /// What an owner in `namespace` with uid `owner_uid` may claim: the objects it controls and
+    /// the namespace's orphans (objects with no controller), without scanning the rest.
+    pub fn claimable(&self, namespace: &str, owner_uid: &str) -> Vec<Arc<K>> {
+        let mut objects = self.indexed(namespace, "");
+        objects.extend(self.controlled_by(owner_uid));
+        objects
+    }
+
+    /// Objects filed under `uid` in the owner index, in `namespace` ("" for all).
+    fn indexed(&self, namespace: &str, uid: &str) -> Vec<Arc<K>> {
         let cache = self.inner.cache.read();
-        let Some(keys) = cache.by_controller.get(owner_uid) else { return Vec::new() };
-        let mut objects: Vec<Arc<K>> = keys.iter().filter_map(|key| cache.objects.get(key).cloned()).collect();
+        let Some(keys) = cache.by_controller.get(uid) else { return Vec::new() };
+        let keys = keys.iter().filter(|key| namespace.is_empty() || key.namespace == namespace);
+        let mut objects: Vec<Arc<K>> = keys.filter_map(|key| cache.objects.get(key).cloned()).collect();
         objects.sort_by(|a, b| a.metadata().name.cmp(&b.metadata().name));
         objects
     }
