@@ -2,13 +2,16 @@
 //! virtual clock, with the node agent running the pods: every image is ready at once but
 //! `never-ready`, so minReadySeconds and the progress deadline are driven by advancing the clock.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use bosun_api::api::{Api, ListParams, Subresource, WriteOptions};
 use bosun_api::clock::VirtualClock;
 use bosun_api::patch::{PatchBody, PatchType};
 use bosun_api::registry::{self, ResourceType};
+use bosun_api::watch::{EventType, WatchParams};
 use bosun_controllers::node::NodeConfig;
 use bosun_controllers::node::profiles::Profiles;
 use bosun_store::{MemoryBackend, Store, StoreConfig};
@@ -173,16 +176,62 @@ async fn a_deployment_creates_a_hashed_replicaset_with_revision_1_and_completes(
     }
 }
 
-/// Pods and availability seen at one instant, checked against the rolling-update bounds.
-fn check_bounds(h: &Harness, replicas: i32, max_surge: i32, max_unavailable: i32) {
-    let sets = h.replicasets();
-    let total: i32 = sets.iter().map(|rs| rs.spec.as_ref().unwrap().replicas.unwrap()).sum();
-    let sizes: Vec<(i64, i32)> =
-        sets.iter().map(|rs| (revision(rs), rs.spec.as_ref().unwrap().replicas.unwrap())).collect();
-    assert!(total <= replicas + max_surge, "{total} replicas wanted exceed {replicas} + surge {max_surge}: {sizes:?}");
-    let d = h.deployment("kubia");
-    let available = status_of(&d).3;
-    assert!(available >= replicas - max_unavailable, "{available} available is below {replicas} - {max_unavailable}");
+/// Watches every ReplicaSet and Deployment change from now on and records each state that breaks
+/// the rolling-update bounds: more than `replicas + max_surge` replicas wanted (summed over the
+/// ReplicaSets' `spec.replicas`, exact at every ReplicaSet event), or fewer than
+/// `replicas - max_unavailable` available (at every Deployment event).
+fn watch_bounds(api: &Api, replicas: i32, max_surge: i32, max_unavailable: i32) -> Bounds {
+    let violations = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::new(AtomicU64::new(0));
+    let params = WatchParams::default(); // the current state as ADDED, then every change
+    let mut sets = api.watch(rt("apps", "replicasets"), Some("default"), &params, None).expect("watch replicasets");
+    let found = Arc::clone(&violations);
+    let last = Arc::clone(&seen);
+    tokio::spawn(async move {
+        let mut sizes: HashMap<String, i64> = HashMap::new();
+        while let Some(event) = sets.next().await {
+            let rs = event.object_value();
+            let name = bosun_api::meta::name(&rs).to_string();
+            match event.event_type {
+                EventType::Deleted => sizes.remove(&name),
+                _ => sizes.insert(name, rs["spec"]["replicas"].as_i64().unwrap_or(0)),
+            };
+            let total: i64 = sizes.values().sum();
+            if total > i64::from(replicas + max_surge) {
+                found.lock().unwrap().push(format!("{total} replicas wanted: {sizes:?}"));
+            }
+            last.fetch_max(bosun_api::meta::resource_version(&rs).parse().unwrap_or(0), Ordering::SeqCst);
+        }
+    });
+    let mut deployments =
+        api.watch(rt("apps", "deployments"), Some("default"), &params, None).expect("watch deployments");
+    let found = Arc::clone(&violations);
+    tokio::spawn(async move {
+        while let Some(event) = deployments.next().await {
+            let available = event.object_value()["status"]["availableReplicas"].as_i64().unwrap_or(0);
+            if available < i64::from(replicas - max_unavailable) {
+                found.lock().unwrap().push(format!("{available} available"));
+            }
+        }
+    });
+    Bounds { violations, seen }
+}
+
+/// What [`watch_bounds`] found.
+struct Bounds {
+    violations: Arc<Mutex<Vec<String>>>,
+    /// The newest ReplicaSet resourceVersion checked.
+    seen: Arc<AtomicU64>,
+}
+
+impl Bounds {
+    /// Waits until every ReplicaSet state now stored was checked, then fails on any violation.
+    async fn assert_kept(&self, h: &Harness) {
+        let newest = h.replicasets().iter().filter_map(|rs| rs.metadata.resource_version.as_ref()?.parse().ok()).max();
+        let newest: u64 = newest.expect("some ReplicaSet");
+        h.wait_for("the bounds checker to catch up", |_| self.seen.load(Ordering::SeqCst) >= newest).await;
+        assert_eq!(*self.violations.lock().unwrap(), Vec::<String>::new());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,9 +247,10 @@ async fn a_rolling_update_keeps_within_surge_and_unavailability_and_keeps_the_ol
             json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "luksa/kubia:v2"}]}}}}),
         )
         .await;
+        let violations = watch_bounds(&h.api, 3, surge, unavailable);
         h.wait(
             "v2",
-            |h| check_bounds(h, 3, surge, unavailable),
+            |_| {},
             |h| {
                 let d = h.deployment("kubia");
                 rolled_out(&d)
@@ -210,6 +260,7 @@ async fn a_rolling_update_keeps_within_surge_and_unavailability_and_keeps_the_ol
             },
         )
         .await;
+        violations.assert_kept(&h).await;
         let sets = h.replicasets();
         assert_eq!(sets.len(), 2, "the old ReplicaSet is kept as history");
         assert_eq!((revision(&sets[0]), sets[0].spec.as_ref().unwrap().replicas), (1, Some(0)));
@@ -380,12 +431,9 @@ async fn a_thousand_replica_rollout_on_the_virtual_clock_keeps_the_bounds() {
         json!({"spec": {"template": {"spec": {"containers": [{"name": "nodejs", "image": "luksa/kubia:v2"}]}}}}),
     )
     .await;
-    h.wait(
-        "v2 on 1000 replicas",
-        |h| check_bounds(h, 1000, 250, 250),
-        |h| rolled_out(&h.deployment("kubia")) && h.pods().len() == 1000,
-    )
-    .await;
+    let violations = watch_bounds(&h.api, 1000, 250, 250);
+    h.wait_for("v2 on 1000 replicas", |h| rolled_out(&h.deployment("kubia")) && h.pods().len() == 1000).await;
+    violations.assert_kept(&h).await;
     println!("1000-replica rollout took {:?} of real time", started.elapsed());
 }
 
