@@ -202,3 +202,81 @@ fn a_rollout_interrupted_by_kill_9_finishes_after_the_restart() {
     assert!(sets.iter().any(|(_, desired, current, ready)| (*desired, *current, *ready) == (3, 3, 3)), "{sets:?}");
     assert!(sets.iter().any(|(_, desired, current, _)| (*desired, *current) == (0, 0)), "{sets:?}");
 }
+
+/// Sorted, space-separated pod IPs of the pods matching `selector`.
+fn pod_ips(server: &Server, selector: &str) -> Vec<String> {
+    let out = server.ok(&["get", "pods", "-l", selector, "-o", "jsonpath={.items[*].status.podIP}"]);
+    let mut ips: Vec<String> = out.split_whitespace().map(str::to_string).collect();
+    ips.sort();
+    ips
+}
+
+/// The ready addresses of the Service's Endpoints, sorted.
+fn endpoint_ips(server: &Server, service: &str) -> Vec<String> {
+    let out = server.ok(&["get", "endpoints", service, "-o", "jsonpath={.subsets[*].addresses[*].ip}"]);
+    let mut ips: Vec<String> = out.split_whitespace().map(str::to_string).collect();
+    ips.sort();
+    ips
+}
+
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn versioned_deployment(version: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: kubia-{version}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: kubia, version: {version}}}\n  template:\n    metadata:\n      labels: {{app: kubia, version: {version}}}\n    spec:\n      containers:\n      - name: nodejs\n        image: luksa/kubia:{version}\n        ports: [{{containerPort: 8080}}]\n"
+    )
+}
+
+#[test]
+fn blue_green_and_the_canary_show_in_the_services_endpoints() {
+    let server = Server::start(&[]);
+    // Blue-green (SCENARIO 9): two Deployments, the Service's selector switches between them.
+    for version in ["v1", "v2"] {
+        server.ok_stdin(&["create", "-f", "-"], &versioned_deployment(version));
+        server.ok(&["rollout", "status", "deployment", &format!("kubia-{version}"), "--timeout=60s"]);
+    }
+    server.ok(&["create", "service", "clusterip", "kubia", "--tcp=80:8080"]);
+    server.ok(&["set", "selector", "service", "kubia", "app=kubia,version=v1"]);
+    wait_for("the blue endpoints", || endpoint_ips(&server, "kubia") == pod_ips(&server, "version=v1"));
+    server.ok(&["set", "selector", "service", "kubia", "app=kubia,version=v2"]);
+    wait_for("the green endpoints", || endpoint_ips(&server, "kubia") == pod_ips(&server, "version=v2"));
+    server.ok(&["delete", "deployment", "kubia-v1", "kubia-v2"]);
+
+    // The canary (SCENARIO 16): a paused rollout with one new pod beside the old ones; the
+    // Service's endpoints hold both versions. minReadySeconds holds the rollout after its first
+    // new pod so that the pause lands there.
+    server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+    server.ok(&["rollout", "status", "deployment", "kubia", "--timeout=60s"]);
+    server.ok(&["set", "selector", "service", "kubia", "app=kubia"]);
+    server.ok(&[
+        "patch",
+        "deployment",
+        "kubia",
+        "-p",
+        r#"{"spec":{"minReadySeconds":300,"strategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}"#,
+    ]);
+    set_image(&server, "v4");
+    wait_for("the canary pod", || {
+        server.ok(&["get", "deployment", "kubia", "-o", "jsonpath={.status.updatedReplicas}"]) == "1"
+            && server.ok(&["get", "pods", "--no-headers"]).lines().filter(|l| l.contains("1/1")).count() == 4
+    });
+    server.ok(&["rollout", "pause", "deployment", "kubia"]);
+    wait_for("four endpoints, one of them the canary", || {
+        endpoint_ips(&server, "kubia") == pod_ips(&server, "app=kubia")
+    });
+    assert_eq!(endpoint_ips(&server, "kubia").len(), 4);
+    let images = server.ok(&["get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}"]);
+    assert_eq!(images.split_whitespace().filter(|i| *i == "luksa/kubia:v4").count(), 1, "{images}");
+    server.ok(&["patch", "deployment", "kubia", "-p", r#"{"spec":{"minReadySeconds":0}}"#]);
+    server.ok(&["rollout", "resume", "deployment", "kubia"]);
+    assert!(rollout_status(&server).contains("successfully rolled out"));
+    wait_for("only v4 endpoints", || {
+        endpoint_ips(&server, "kubia").len() == 3 && endpoint_ips(&server, "kubia") == pod_ips(&server, "app=kubia")
+    });
+}
