@@ -478,3 +478,41 @@ async fn the_legacy_rollback_annotation_returns_to_the_previous_revision_and_is_
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_replicaset_holding_the_hashed_name_raises_the_collision_count() {
+    let h = Harness::start().await;
+    let mut d = kubia(1, "luksa/kubia:v1", json!({}));
+    d["spec"]["paused"] = json!(true); // paused: no ReplicaSet yet
+    h.create(d).await;
+    h.wait_for("the paused condition", |h| {
+        condition(&h.deployment("kubia"), "Progressing").is_some_and(|c| c.1 == "DeploymentPaused")
+    })
+    .await;
+    let template = h.deployment("kubia").spec.unwrap().template;
+    let taken = format!("kubia-{}", bosun_controllers::deployment::rollout::template_hash(&template, None));
+    let foreign = json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": taken, "labels": {"app": "other"}},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"app": "other"}},
+            "template": {"metadata": {"labels": {"app": "other"}}, "spec": {"containers": [{"name": "c", "image": "other"}]}}
+        }
+    });
+    h.api.create(rt("apps", "replicasets"), "default", foreign, &WriteOptions::default()).await.expect("create");
+    h.patch("kubia", json!({"spec": {"paused": false}})).await;
+    h.wait_for("a rollout under another name", |h| rolled_out(&h.deployment("kubia"))).await;
+    let d = h.deployment("kubia");
+    assert_eq!(d.status.as_ref().unwrap().collision_count, Some(1));
+    let ours: Vec<String> = h
+        .replicasets()
+        .into_iter()
+        .filter(|rs| rs.metadata.owner_references.is_some())
+        .map(|rs| rs.metadata.name.unwrap())
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert_ne!(ours[0], taken);
+    let foreign = h.api.get(rt("apps", "replicasets"), "default", &taken).expect("the foreign one is untouched");
+    assert!(foreign["metadata"].get("ownerReferences").is_none());
+}
