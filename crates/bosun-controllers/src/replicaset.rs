@@ -94,25 +94,19 @@ impl ReplicaSetController {
         }
     }
 
-    /// The ReplicaSet a controller reference names, if it is the one in the cache.
+    /// The ReplicaSet a pod's controller reference names, if it is the one in the cache.
     fn owner_of(&self, pod: &Pod) -> Option<Arc<ReplicaSet>> {
-        let reference = controller_ref(&pod.metadata)?;
-        if reference.kind != "ReplicaSet" {
-            return None;
-        }
-        let rs = self.replicasets.get(pod.metadata.namespace.as_deref()?, &reference.name)?;
-        (objects::uid(&rs.metadata) == reference.uid).then_some(rs)
+        self.replicasets.controller_of(&pod.metadata)
     }
 
     /// Queues every ReplicaSet in the pod's namespace whose selector matches it (for orphans).
     fn queue_matching(&self, pod: &Pod) {
-        let Some(namespace) = pod.metadata.namespace.as_deref() else { return };
-        for rs in self.replicasets.list(Some(namespace)) {
-            let Some(spec) = rs.spec.as_ref() else { continue };
-            let Some(selector) = objects::selector(Some(&spec.selector)) else { continue };
-            if !selector.is_everything() && objects::matches(&selector, pod.metadata.labels.as_ref()) {
-                self.queue.add(ObjectKey::of(&rs.metadata));
-            }
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let owners = self
+            .replicasets
+            .selecting(namespace, pod.metadata.labels.as_ref(), |rs| rs.spec.as_ref().map(|s| &s.selector));
+        for rs in owners {
+            self.queue.add(ObjectKey::of(&rs.metadata));
         }
     }
 

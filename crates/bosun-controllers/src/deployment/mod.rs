@@ -220,21 +220,17 @@ impl DeploymentController {
     }
 
     fn owner_of(&self, rs: &ReplicaSet) -> Option<Arc<Deployment>> {
-        let reference = controller_ref(&rs.metadata)?;
-        if reference.kind != "Deployment" {
-            return None;
-        }
-        let d = self.deployments.get(rs.metadata.namespace.as_deref()?, &reference.name)?;
-        (objects::uid(&d.metadata) == reference.uid).then_some(d)
+        self.deployments.controller_of(&rs.metadata)
     }
 
+    /// Queues every Deployment in the ReplicaSet's namespace whose selector matches it (for orphans).
     fn queue_matching(&self, rs: &ReplicaSet) {
-        let Some(namespace) = rs.metadata.namespace.as_deref() else { return };
-        for d in self.deployments.list(Some(namespace)) {
-            let Some(selector) = objects::selector(d.spec.as_ref().map(|s| &s.selector)) else { continue };
-            if !selector.is_everything() && objects::matches(&selector, rs.metadata.labels.as_ref()) {
-                self.queue.add(ObjectKey::of(&d.metadata));
-            }
+        let namespace = rs.metadata.namespace.as_deref().unwrap_or_default();
+        let owners = self
+            .deployments
+            .selecting(namespace, rs.metadata.labels.as_ref(), |d| d.spec.as_ref().map(|s| &s.selector));
+        for d in owners {
+            self.queue.add(ObjectKey::of(&d.metadata));
         }
     }
 
@@ -270,13 +266,8 @@ impl DeploymentController {
 
     /// Recreate waits for the last old pod to go: its deletion wakes the Deployment.
     fn pod_deleted(&self, pod: &Pod) {
-        let Some(reference) = controller_ref(&pod.metadata) else { return };
-        let Some(namespace) = pod.metadata.namespace.as_deref() else { return };
-        let Some(rs) = self.replicasets.get(namespace, &reference.name) else { return };
-        if objects::uid(&rs.metadata) != reference.uid {
-            return;
-        }
-        if let Some(d) = self.owner_of(&rs)
+        if let Some(rs) = self.replicasets.controller_of(&pod.metadata)
+            && let Some(d) = self.owner_of(&rs)
             && !is_rolling(&d)
         {
             self.queue.add(ObjectKey::of(&d.metadata));

@@ -169,6 +169,34 @@ impl<K: Object> Informer<K> {
         .unwrap_or_default()
     }
 
+    /// The cached owner that `dependent`'s controller reference names: same kind, same
+    /// namespace, same name and same uid (a re-created owner of that name is not it).
+    pub fn controller_of(&self, dependent: &ObjectMeta) -> Option<Arc<K>> {
+        let reference = dependent.owner_references.iter().flatten().find(|r| r.controller == Some(true))?;
+        if reference.kind != K::KIND {
+            return None;
+        }
+        let owner = self.get(dependent.namespace.as_deref().unwrap_or_default(), &reference.name)?;
+        (owner.metadata().uid.as_deref() == Some(reference.uid.as_str())).then_some(owner)
+    }
+
+    /// The cached objects in `namespace` whose label selector (as `selector_of` reads it; an
+    /// empty selector counts as none) matches `labels`: the owners an orphan may be adopted by.
+    pub fn selecting(
+        &self,
+        namespace: &str,
+        labels: Option<&std::collections::BTreeMap<String, String>>,
+        selector_of: impl Fn(&K) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    ) -> Vec<Arc<K>> {
+        self.list(Some(namespace))
+            .into_iter()
+            .filter(|owner| {
+                crate::objects::selector(selector_of(owner))
+                    .is_some_and(|selector| !selector.is_everything() && crate::objects::matches(&selector, labels))
+            })
+            .collect()
+    }
+
     /// The cached objects whose controller reference names `owner_uid`.
     pub fn controlled_by(&self, owner_uid: &str) -> Vec<Arc<K>> {
         if owner_uid.is_empty() {
