@@ -68,6 +68,8 @@ fn create_get_and_yaml_show_the_seed_deployment_with_its_defaults() {
 fn applying_the_same_manifest_twice_changes_nothing() {
     let server = Server::start(&[]);
     assert_eq!(server.ok_stdin(&["apply", "-f", "-"], KUBIA_V1).trim(), "deployment.apps/kubia created");
+    // Once rolled out, the controllers leave the Deployment alone: any change is the apply's.
+    server.ok(&["rollout", "status", "deployment", "kubia", "--timeout=60s"]);
     let before = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.resourceVersion}"]);
     assert_eq!(server.ok_stdin(&["apply", "-f", "-"], KUBIA_V1).trim(), "deployment.apps/kubia unchanged");
     let after = server.ok(&["get", "deploy", "kubia", "-o", "jsonpath={.metadata.resourceVersion}"]);
