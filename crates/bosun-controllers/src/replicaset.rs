@@ -527,8 +527,11 @@ fn max_restarts(pod: &Pod) -> i32 {
 }
 
 /// Compares two times as upstream's logarithmic scale-down does: by `floor(log2(age in ns))`,
-/// then by uid; `newer_first` puts the more recent (smaller bucket) first.
+/// then by uid, the more recent (smaller bucket) first.
 fn compare_log_buckets(a: SystemTime, b: SystemTime, now: SystemTime, uid_a: &str, uid_b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal; // equal times leave the decision to the next rule
+    }
     let bucket = |t: SystemTime| {
         let age = now.duration_since(t).unwrap_or_default().as_nanos();
         if age == 0 { 0 } else { 127 - age.leading_zeros() }
@@ -566,4 +569,84 @@ pub fn deletion_order(a: &Pod, rank_a: usize, b: &Pod, rank_b: usize, now: Syste
             let (ta, tb) = (objects::created(&a.metadata), objects::created(&b.metadata));
             compare_log_buckets(ta, tb, now, objects::uid(&a.metadata), objects::uid(&b.metadata))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{ContainerStatus, PodCondition, PodSpec, PodStatus};
+
+    const NOW: u64 = 2_000_000_000;
+
+    fn at(seconds_ago: u64) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+        objects::time(SystemTime::UNIX_EPOCH + Duration::from_secs(NOW - seconds_ago))
+    }
+
+    /// A scheduled, Running, Ready pod created and ready long ago.
+    fn pod(name: &str) -> Pod {
+        let mut pod = Pod {
+            spec: Some(PodSpec { node_name: Some("bosun-node".into()), ..PodSpec::default() }),
+            status: Some(PodStatus {
+                phase: Some("Running".into()),
+                conditions: Some(vec![PodCondition {
+                    type_: "Ready".into(),
+                    status: "True".into(),
+                    last_transition_time: Some(at(100_000)),
+                    ..PodCondition::default()
+                }]),
+                container_statuses: Some(vec![ContainerStatus { restart_count: 0, ..ContainerStatus::default() }]),
+                ..PodStatus::default()
+            }),
+            ..Pod::default()
+        };
+        pod.metadata.name = Some(name.into());
+        pod.metadata.uid = Some(name.into());
+        pod.metadata.creation_timestamp = Some(at(200_000));
+        pod
+    }
+
+    /// Whether `first` is deleted before `second` (and not the other way round).
+    fn goes_first(first: &Pod, second: &Pod) -> bool {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW);
+        deletion_order(first, 0, second, 0, now) == Ordering::Less
+            && deletion_order(second, 0, first, 0, now) == Ordering::Greater
+    }
+
+    #[test]
+    fn the_deletion_ranking_removes_the_least_useful_pod_first() {
+        let healthy = pod("healthy");
+
+        let mut unscheduled = pod("unscheduled");
+        unscheduled.spec.as_mut().unwrap().node_name = None;
+        assert!(goes_first(&unscheduled, &healthy), "unscheduled first");
+
+        let mut pending = pod("pending");
+        pending.status.as_mut().unwrap().phase = Some("Pending".into());
+        assert!(goes_first(&pending, &healthy), "Pending before Running");
+
+        let mut unready = pod("unready");
+        unready.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].status = "False".into();
+        assert!(goes_first(&unready, &healthy), "not ready before ready");
+
+        let mut cheap = pod("cheap");
+        cheap.metadata.annotations = Some([(DELETION_COST_ANNOTATION.to_string(), "-5".to_string())].into());
+        assert!(goes_first(&cheap, &healthy), "lower deletion cost first");
+
+        let mut recently_ready = pod("recently-ready");
+        recently_ready.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].last_transition_time = Some(at(10));
+        assert!(goes_first(&recently_ready, &healthy), "the more recently ready first");
+
+        let mut restarted = pod("restarted");
+        restarted.status.as_mut().unwrap().container_statuses.as_mut().unwrap()[0].restart_count = 3;
+        assert!(goes_first(&restarted, &healthy), "more restarts first");
+
+        let mut newer = pod("newer");
+        newer.metadata.creation_timestamp = Some(at(5));
+        assert!(goes_first(&newer, &healthy), "newer first");
+
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW);
+        assert_eq!(deletion_order(&healthy, 3, &pod("alone"), 1, now), Ordering::Less, "doubled-up pods first");
+        // An earlier rule wins over a later one: an unscheduled pod goes before a restarted one.
+        assert!(goes_first(&unscheduled, &restarted));
+    }
 }
