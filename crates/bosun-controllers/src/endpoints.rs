@@ -84,7 +84,8 @@ pub fn start(api: &Api, informers: &SharedInformers) {
         controller.services.wait_synced().await;
         controller.pods.wait_synced().await;
         let config = WorkerConfig { name: "endpoints", workers: 2, retries_max: None };
-        run_workers(queue, config, move |key| Arc::clone(&controller).reconcile(key)).await;
+        let store = controller.api.store().clone();
+        run_workers(&store, queue, config, move |key| Arc::clone(&controller).reconcile(key)).await;
     });
 }
 

@@ -113,7 +113,8 @@ pub fn start(api: &Api, informers: &SharedInformers, config: NodeConfig) {
             }
         }
         let config = WorkerConfig { name: "node-agent", workers: agent.config.workers, retries_max: None };
-        run_workers(queue, config, move |key| Arc::clone(&agent).reconcile(key)).await;
+        let store = agent.api.store().clone();
+        run_workers(&store, queue, config, move |key| Arc::clone(&agent).reconcile(key)).await;
     });
 }
 

@@ -75,7 +75,8 @@ impl ReplicaSetController {
         self.pods.wait_synced().await;
         let config = WorkerConfig { name: "replicaset", workers, retries_max: None };
         let queue = Arc::clone(&self.queue);
-        run_workers(queue, config, move |key| {
+        let store = self.api.store().clone();
+        run_workers(&store, queue, config, move |key| {
             let controller = self.clone();
             async move { controller.sync(&key).await }
         })

@@ -366,6 +366,17 @@ impl Store {
         self.inner.read_revision()
     }
 
+    /// Completes once the store is closed (at once if it already is). Tasks that hold a handle
+    /// select on this to let the store go: its directory stays locked while any handle lives.
+    pub async fn closed(&self) {
+        let mut head = self.inner.head.subscribe();
+        while !self.is_closed() {
+            if head.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Whether the store was closed: every read, write and watch fails from then on.
     pub fn is_closed(&self) -> bool {
         self.inner.closed.load(Ordering::SeqCst)

@@ -212,7 +212,8 @@ impl DeploymentController {
         self.pods.wait_synced().await;
         let config = WorkerConfig { name: "deployment", workers, retries_max: Some(RETRIES_MAX) };
         let queue = Arc::clone(&self.queue);
-        run_workers(queue, config, move |key| {
+        let store = self.api.store().clone();
+        run_workers(&store, queue, config, move |key| {
             let controller = self.clone();
             async move { controller.sync(&key).await }
         })

@@ -60,7 +60,10 @@ impl Agent {
                 tracing::debug!(%status.message, "the node agent could not renew its lease");
             }
             let interval = self.config.lease_renew_interval.min(self.config.status_report_interval);
-            self.api.clock().sleep_until(now + interval).await;
+            tokio::select! {
+                _ = self.api.clock().sleep_until(now + interval) => {}
+                _ = self.api.store().closed() => return,
+            }
         }
     }
 

@@ -148,10 +148,13 @@ impl<K: Object> Informer<K> {
         tokio::spawn(Arc::clone(&self.inner).run())
     }
 
-    /// Waits until the first list is in the cache.
+    /// Waits until the first list is in the cache (or the store closed: nothing will come).
     pub async fn wait_synced(&self) {
         let mut synced = self.inner.synced.subscribe();
-        let _ = synced.wait_for(|synced| *synced).await;
+        tokio::select! {
+            _ = synced.wait_for(|synced| *synced) => {}
+            _ = self.inner.api.store().closed() => {}
+        }
     }
 
     /// The cached object, if any.
@@ -241,8 +244,18 @@ impl<K: Object> Informer<K> {
 
 impl<K: Object> Inner<K> {
     async fn run(self: Arc<Self>) {
+        self.list_and_watch().await;
+        // Handlers hold their controllers, which hold this informer: drop them so that the cycle
+        // goes, and with it the last handles on the closed store.
+        self.handlers.write().clear();
+    }
+
+    async fn list_and_watch(&self) {
         loop {
             let Some(revision) = self.relist() else {
+                if self.api.store().is_closed() {
+                    return;
+                }
                 tokio::time::sleep(RETRY_DELAY).await;
                 continue;
             };

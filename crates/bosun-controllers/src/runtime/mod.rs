@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bosun_api::status::Status;
+use bosun_store::Store;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use queue::WorkQueue;
@@ -77,12 +78,21 @@ pub struct WorkerConfig {
     pub retries_max: Option<u32>,
 }
 
-/// Runs `config.workers` workers that reconcile keys from `queue` until it shuts down.
-pub async fn run_workers<R, F>(queue: Arc<WorkQueue<ObjectKey>>, config: WorkerConfig, reconcile: R)
+/// Runs `config.workers` workers that reconcile keys from `queue` until the store closes (then
+/// the queue shuts down and the workers let go of their handles, so the store's directory can be
+/// opened again in the same process).
+pub async fn run_workers<R, F>(store: &Store, queue: Arc<WorkQueue<ObjectKey>>, config: WorkerConfig, reconcile: R)
 where
     R: Fn(ObjectKey) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Action, Status>> + Send + 'static,
 {
+    let closing = {
+        let (store, queue) = (store.clone(), Arc::clone(&queue));
+        tokio::spawn(async move {
+            store.closed().await;
+            queue.shut_down();
+        })
+    };
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..config.workers.max(1) {
         let queue = Arc::clone(&queue);
@@ -118,4 +128,5 @@ where
         });
     }
     while workers.join_next().await.is_some() {}
+    closing.abort();
 }
