@@ -4,6 +4,7 @@
 //!
 //! - [`deployment`]: rolls Deployments out through ReplicaSets.
 //! - [`replicaset`]: keeps each ReplicaSet's pods at its size.
+//! - [`job`]: runs a Job's pods to completion.
 //! - [`namespace`]: empties a deleted namespace, then removes its finalizer.
 //! - [`gc`]: the garbage collector: deletes objects whose owners are gone, and finishes Orphan
 //!   and Foreground deletes.
@@ -16,6 +17,7 @@
 pub mod deployment;
 pub mod endpoints;
 pub mod gc;
+pub mod job;
 pub mod namespace;
 pub mod node;
 pub mod objects;
@@ -51,11 +53,13 @@ pub fn start(api: &Api, config: ControllerConfig) -> std::sync::Arc<SharedInform
     let informers = std::sync::Arc::new(SharedInformers::new(api));
     let replicasets = replicaset::ReplicaSetController::new(api, &informers);
     let deployments = deployment::DeploymentController::new(api, &informers);
+    let jobs = job::JobController::new(api, &informers);
     node::start(api, &informers, config.node);
     endpoints::start(api, &informers);
     informers.start();
     tokio::spawn(replicasets.run(config.replicaset_workers));
     tokio::spawn(deployments.run(config.deployment_workers));
+    tokio::spawn(jobs.run(2));
     tokio::spawn(namespace::run(api.clone()));
     tokio::spawn(gc::run(api.clone()));
     informers

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use bosun_api::selector::LabelSelector;
-use k8s_openapi::api::core::v1::Pod;
+use bosun_api::status::Status;
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{self as meta, ObjectMeta, OwnerReference, Time};
+use serde_json::{Value, json};
 
 /// The single owner reference with `controller: true`, if any.
 pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
@@ -93,4 +95,28 @@ pub fn is_pod_available(pod: &Pod, min_ready_seconds: i32, now: SystemTime) -> b
         Some(_) if min_ready_seconds <= 0 => true,
         Some(since) => since != SystemTime::UNIX_EPOCH && since + Duration::from_secs(min_ready_seconds as u64) < now,
     }
+}
+
+/// The pod a workload controller creates from its template: the template's labels, annotations,
+/// finalizers and spec, `generateName: <owner>-`, and the controller reference `owner`.
+pub fn pod_for(template: Option<&PodTemplateSpec>, owner: OwnerReference) -> Result<Value, Status> {
+    let template = serde_json::to_value(template).expect("a template serializes");
+    let labels = template.pointer("/metadata/labels").cloned().unwrap_or(Value::Null);
+    if labels.as_object().is_none_or(|labels| labels.is_empty()) {
+        return Err(Status::failure(422, "Invalid", "unable to create pods, no labels"));
+    }
+    let generate_name = format!("{}-", owner.name);
+    let reference = serde_json::to_value(owner).expect("a reference serializes");
+    let mut metadata = json!({"generateName": generate_name, "labels": labels, "ownerReferences": [reference]});
+    for field in ["annotations", "finalizers"] {
+        if let Some(value) = template.pointer(&format!("/metadata/{field}")) {
+            metadata[field] = value.clone();
+        }
+    }
+    Ok(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": template.get("spec").cloned().unwrap_or_else(|| json!({})),
+    }))
 }

@@ -17,7 +17,7 @@ use bosun_api::registry::{self, ResourceType};
 use bosun_api::status::Status;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::objects::{self, controller_ref, is_pod_active, is_pod_available, is_pod_ready};
 use crate::ownership::Claimer;
@@ -431,29 +431,7 @@ fn rs_namespace(rs: &ReplicaSet) -> String {
 /// reference to it.
 pub fn pod_from_template(rs: &ReplicaSet) -> Result<Value, Status> {
     let template = rs.spec.as_ref().and_then(|s| s.template.as_ref());
-    let template = serde_json::to_value(template).expect("a template serializes");
-    let labels = template.pointer("/metadata/labels").cloned().unwrap_or(Value::Null);
-    if labels.as_object().is_none_or(|labels| labels.is_empty()) {
-        return Err(Status::failure(422, "Invalid", "unable to create pods, no labels"));
-    }
-    let reference = serde_json::to_value(objects::owner_reference("apps/v1", "ReplicaSet", &rs.metadata))
-        .expect("a reference serializes");
-    let mut metadata = json!({
-        "generateName": format!("{}-", objects::name(&rs.metadata)),
-        "labels": labels,
-        "ownerReferences": [reference],
-    });
-    for field in ["annotations", "finalizers"] {
-        if let Some(value) = template.pointer(&format!("/metadata/{field}")) {
-            metadata[field] = value.clone();
-        }
-    }
-    Ok(json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": metadata,
-        "spec": template.get("spec").cloned().unwrap_or_else(|| json!({})),
-    }))
+    objects::pod_for(template, objects::owner_reference("apps/v1", "ReplicaSet", &rs.metadata))
 }
 
 /// Upstream's `calculateStatus` (part B.6).

@@ -516,3 +516,61 @@ async fn a_foreign_replicaset_holding_the_hashed_name_raises_the_collision_count
     let foreign = h.api.get(rt("apps", "replicasets"), "default", &taken).expect("the foreign one is untouched");
     assert!(foreign["metadata"].get("ownerReferences").is_none());
 }
+
+fn job(name: &str, completions: i32, parallelism: i32, annotations: Value) -> Value {
+    json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "completions": completions, "parallelism": parallelism, "backoffLimit": 1,
+            "template": {
+                "metadata": {"annotations": annotations},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "pi", "image": "perl"}]}
+            }
+        }
+    })
+}
+
+fn job_status(h: &Harness, name: &str) -> Value {
+    h.api.get(rt("batch", "jobs"), "default", name).expect("the job exists")["status"].clone()
+}
+
+fn has_condition(status: &Value, type_: &str) -> bool {
+    status["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == type_ && c["status"] == "True")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_its_pods_to_completion_at_most_parallelism_at_a_time() {
+    let h = Harness::start().await;
+    h.api.create(rt("batch", "jobs"), "default", job("pi", 3, 2, json!({})), &WriteOptions::default()).await.unwrap();
+    h.wait_for("two running pods", |h| job_status(h, "pi")["active"] == 2).await;
+    assert_eq!(h.pods().len(), 2, "parallelism 2");
+    // The node agent's `perl` profile finishes after 5 seconds of (virtual) time.
+    for _ in 0..3 {
+        h.clock.advance(Duration::from_secs(6));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    h.wait_for("the Job to complete", |h| has_condition(&job_status(h, "pi"), "Complete")).await;
+    let status = job_status(&h, "pi");
+    assert_eq!((status["succeeded"].as_i64(), status["active"].as_i64()), (Some(3), Some(0)));
+    assert!(status["completionTime"].is_string() && status["startTime"].is_string());
+    assert_eq!(h.pods().len(), 3, "one pod per completion");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_pods_fail_past_the_backoff_limit_fails() {
+    let h = Harness::start().await;
+    let crashing = json!({"sim.bosun.dev/crash-after-seconds": "1"});
+    h.api.create(rt("batch", "jobs"), "default", job("bad", 1, 1, crashing), &WriteOptions::default()).await.unwrap();
+    h.wait_for("a running pod", |h| job_status(h, "bad")["active"] == 1).await;
+    for _ in 0..6 {
+        h.clock.advance(Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    h.wait_for("the Job to fail", |h| has_condition(&job_status(h, "bad"), "Failed")).await;
+    let status = job_status(&h, "bad");
+    assert_eq!(status["failed"], 2, "backoffLimit 1: the second failure ends it");
+    let reason =
+        status["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Failed").unwrap()["reason"].clone();
+    assert_eq!(reason, "BackoffLimitExceeded");
+}

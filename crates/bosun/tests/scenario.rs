@@ -280,3 +280,33 @@ fn blue_green_and_the_canary_show_in_the_services_endpoints() {
         endpoint_ips(&server, "kubia").len() == 3 && endpoint_ips(&server, "kubia") == pod_ips(&server, "app=kubia")
     });
 }
+
+#[test]
+fn the_seed_job_pi_runs_to_completion() {
+    // SCENARIO 4-5: a Job `pi` in `default`, listed across namespaces and read back; the node
+    // agent's `perl` profile completes its pod after 5 seconds.
+    let server = Server::start(&[]);
+    let created = server.ok(&[
+        "create",
+        "job",
+        "pi",
+        "--image=perl:5.34.0",
+        "--",
+        "perl",
+        "-Mbignum=bpi",
+        "-wle",
+        "print bpi(2000)",
+    ]);
+    assert_eq!(created.trim(), "job.batch/pi created");
+    let waited = server.ok(&["wait", "--for=condition=complete", "job/pi", "--timeout=60s"]);
+    assert_eq!(waited.trim(), "job.batch/pi condition met");
+    let jobs = server.ok(&["get", "jobs", "--no-headers"]);
+    assert!(jobs.starts_with("pi ") && jobs.contains("1/1"), "{jobs}");
+    let pods = server.ok(&["get", "pods", "--no-headers"]);
+    assert!(pods.lines().any(|l| l.starts_with("pi-") && l.contains("Completed")), "{pods}");
+    let list: serde_json::Value = serde_json::from_str(&server.ok(&["get", "--raw", "/apis/batch/v1/jobs"])).unwrap();
+    assert_eq!(list["kind"], "JobList");
+    assert!(list["metadata"]["resourceVersion"].is_string());
+    assert_eq!(list["items"][0]["metadata"]["name"], "pi");
+    assert_eq!(list["items"][0]["status"]["succeeded"], 1);
+}
