@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bosun_api::api::{Api, DeleteOptions, Subresource, WriteOptions};
+use bosun_api::api::{Api, DeleteOptions, WriteOptions};
 use bosun_api::registry::{self, ResourceType};
 use bosun_api::status::Status;
 use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
@@ -217,7 +217,7 @@ impl JobController {
             }
         }
         if job.status.as_ref() != Some(&status) {
-            self.write_status(&job, status).await?;
+            objects::replace_status(&self.api, self.jobs_type, &job.metadata, &status, FIELD_MANAGER).await?;
         }
         Ok(next)
     }
@@ -277,35 +277,6 @@ impl JobController {
             }
         }
         Ok(())
-    }
-
-    async fn write_status(&self, job: &Job, status: JobStatus) -> Result<(), Status> {
-        let value = serde_json::to_value(&status).expect("a status serializes");
-        let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
-        let uid = objects::uid(&job.metadata).to_string();
-        let namespace = job.metadata.namespace.as_deref().unwrap_or_default();
-        let result = self
-            .api
-            .read_modify_write(
-                self.jobs_type,
-                namespace,
-                objects::name(&job.metadata),
-                Subresource::Status,
-                &options,
-                |current| {
-                    if bosun_api::meta::uid(current) != uid {
-                        return Err(Status::failure(409, "Conflict", "the Job was replaced"));
-                    }
-                    let mut updated = current.clone();
-                    updated["status"] = value.clone();
-                    Ok(updated)
-                },
-            )
-            .await;
-        match result {
-            Err(status) if status.code != 404 => Err(status),
-            _ => Ok(()),
-        }
     }
 }
 

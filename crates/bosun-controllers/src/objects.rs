@@ -120,3 +120,35 @@ pub fn pod_for(template: Option<&PodTemplateSpec>, owner: OwnerReference) -> Res
         "spec": template.get("spec").cloned().unwrap_or_else(|| json!({})),
     }))
 }
+
+/// Replaces an object's status through `/status`, unless the object is gone (nothing to report)
+/// or was replaced by another of the same name (409: its controller syncs it afresh).
+pub async fn replace_status<S: serde::Serialize>(
+    api: &bosun_api::api::Api,
+    rt: &bosun_api::registry::ResourceType,
+    meta: &ObjectMeta,
+    status: &S,
+    field_manager: &str,
+) -> Result<(), Status> {
+    let status = serde_json::to_value(status).expect("a status serializes");
+    let options = bosun_api::api::WriteOptions {
+        field_manager: Some(field_manager.into()),
+        ..bosun_api::api::WriteOptions::default()
+    };
+    let expected_uid = uid(meta).to_string();
+    let namespace = meta.namespace.as_deref().unwrap_or_default();
+    let result = api
+        .read_modify_write(rt, namespace, name(meta), bosun_api::api::Subresource::Status, &options, |current| {
+            if bosun_api::meta::uid(current) != expected_uid {
+                return Err(Status::failure(409, "Conflict", format!("{} {} was replaced", rt.kind, name(meta))));
+            }
+            let mut updated = current.clone();
+            updated["status"] = status.clone();
+            Ok(updated)
+        })
+        .await;
+    match result {
+        Err(status) if status.code != 404 => Err(status),
+        _ => Ok(()),
+    }
+}

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bosun_api::api::{Api, DeleteOptions, Subresource, WriteOptions};
+use bosun_api::api::{Api, DeleteOptions, WriteOptions};
 use bosun_api::registry::{self, ResourceType};
 use bosun_api::status::Status;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
@@ -386,32 +386,7 @@ impl ReplicaSetController {
         if unchanged {
             return Ok(());
         }
-        let status_value = serde_json::to_value(&status).expect("a status serializes");
-        let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
-        let uid = objects::uid(&rs.metadata).to_string();
-        let result = self
-            .api
-            .read_modify_write(
-                self.replicasets_type,
-                &rs_namespace(rs),
-                objects::name(&rs.metadata),
-                Subresource::Status,
-                &options,
-                |current| {
-                    if bosun_api::meta::uid(current) != uid {
-                        return Err(Status::failure(409, "Conflict", "the ReplicaSet was replaced"));
-                    }
-                    let mut updated = current.clone();
-                    updated["status"] = status_value.clone();
-                    Ok(updated)
-                },
-            )
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(status) if status.code == 404 => Ok(()),
-            Err(status) => Err(status),
-        }
+        objects::replace_status(&self.api, self.replicasets_type, &rs.metadata, &status, FIELD_MANAGER).await
     }
 }
 
@@ -421,10 +396,6 @@ pub struct ManageError {
     pub error: Status,
     /// Whether pods were being created (`FailedCreate`) rather than deleted (`FailedDelete`).
     pub creating: bool,
-}
-
-fn rs_namespace(rs: &ReplicaSet) -> String {
-    rs.metadata.namespace.clone().unwrap_or_default()
 }
 
 /// The pod a ReplicaSet creates: its template, a `generateName` of `<rs>-`, and a controller
