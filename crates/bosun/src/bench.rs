@@ -8,13 +8,15 @@
 //!
 //! Reports a median over `--runs` with min and max; never asserts a timing.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use bosun_api::api::{Api, ListParams, Subresource, WriteOptions};
+use bosun_api::api::{Api, Subresource, WriteOptions};
 use bosun_api::clock::VirtualClock;
 use bosun_api::patch::{PatchBody, PatchType};
 use bosun_api::registry;
+use bosun_api::watch::WatchParams;
 use bosun_store::Durability;
 use serde_json::{Value, json};
 
@@ -79,38 +81,38 @@ fn deployment(name: &str, replicas: usize, image: &str) -> Value {
     })
 }
 
-/// How many Deployments in `default` are complete (`kubectl rollout status` would say done).
-fn complete(api: &Api) -> Result<usize, String> {
-    let deployments = registry::find("apps", "v1", "deployments").expect("registered");
-    let list = api.list(deployments, Some("default"), &ListParams::default(), &|_| true).map_err(|s| s.message)?;
-    Ok(list
-        .items
-        .iter()
-        .filter_map(|item| serde_json::from_slice::<Value>(item).ok())
-        .filter(|d| {
-            let want = &d["spec"]["replicas"];
-            let status = &d["status"];
-            status["observedGeneration"] == d["metadata"]["generation"]
-                && &status["updatedReplicas"] == want
-                && &status["replicas"] == want
-                && &status["availableReplicas"] == want
-        })
-        .count())
+/// Whether a Deployment is complete as `kubectl rollout status` decides it.
+fn is_complete(d: &Value) -> bool {
+    let want = &d["spec"]["replicas"];
+    let status = &d["status"];
+    status["observedGeneration"] == d["metadata"]["generation"]
+        && &status["updatedReplicas"] == want
+        && &status["replicas"] == want
+        && &status["availableReplicas"] == want
 }
 
+/// Waits until `count` Deployments in `default` are complete, reading each change once from a
+/// watch (re-listing every few milliseconds would take CPU from the cluster being measured).
 async fn wait_complete(api: &Api, count: usize, label: &str) -> Result<(), String> {
+    let deployments = registry::find("apps", "v1", "deployments").expect("registered");
+    let mut watch = api.watch(deployments, Some("default"), &WatchParams::default(), None).map_err(|s| s.message)?;
+    let mut complete = HashSet::new();
     let mut last_report = Instant::now();
-    loop {
-        let done = complete(api)?;
-        if done >= count {
-            return Ok(());
+    while complete.len() < count {
+        let event = watch.next().await.ok_or("the watch on Deployments ended")?;
+        let d = event.object_value();
+        let name = bosun_api::meta::name(&d).to_string();
+        if is_complete(&d) {
+            complete.insert(name);
+        } else {
+            complete.remove(&name);
         }
         if last_report.elapsed() > Duration::from_secs(2) {
-            eprintln!("  {label}: {done}/{count} complete");
+            eprintln!("  {label}: {}/{count} complete", complete.len());
             last_report = Instant::now();
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    Ok(())
 }
 
 async fn deployments_run(count: usize, durability: Durability) -> Result<f64, String> {
@@ -192,16 +194,8 @@ async fn rollout_run(replicas: usize) -> Result<(f64, f64), String> {
     api.patch(deployments, "default", "big", Subresource::Main, body, &Default::default())
         .await
         .map_err(|s| s.message)?;
-    // The Deployment counts as complete until the controller observes the new generation.
-    tokio::time::sleep(Duration::from_millis(1)).await;
-    loop {
-        let d = api.get(deployments, "default", "big").map_err(|s| s.message)?;
-        let observed = d["status"]["observedGeneration"] == d["metadata"]["generation"];
-        if observed && complete(&api)? == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Complete again only once the controller has observed the new generation and rolled it out.
+    wait_complete(&api, 1, "rollout").await?;
     let rolled = started.elapsed().as_secs_f64();
     cluster.shutdown().map_err(|e| e.to_string())?;
     Ok((created, rolled))
