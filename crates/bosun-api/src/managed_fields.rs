@@ -334,6 +334,24 @@ fn comparable(object: &Value) -> Value {
     out
 }
 
+/// [`comparable`] without the top-level fields the endpoint resets: nobody owns them through it,
+/// so they need not be copied nor compared (a pod's spec on every status write, say).
+fn comparable_for(rt: &ResourceType, subresource: Subresource, object: &Value) -> Value {
+    let Some(fields) = object.as_object() else { return comparable(object) };
+    let kept = |key: &str| match subresource {
+        Subresource::Main => !(rt.has_status && key == "status"),
+        Subresource::Status => matches!(key, "status" | "metadata" | "apiVersion" | "kind"),
+        Subresource::Finalize => true,
+    };
+    let mut out: Map<String, Value> =
+        fields.iter().filter(|(k, _)| kept(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Some(metadata) = out.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+        metadata.remove("resourceVersion");
+    }
+    Value::Object(out)
+}
+
 /// Fields the endpoint resets, which nobody owns through it (upstream's `ResetFields`).
 fn reset_fields(rt: &ResourceType, subresource: Subresource, objects: &[&Value]) -> FieldSet {
     match subresource {
@@ -403,7 +421,7 @@ pub fn record_update(
     let empty = Value::Object(Map::new());
     let live = live.unwrap_or(&empty);
     let mut managers = managers_for_update(live, new, subresource != Subresource::Main);
-    let (before, after) = (comparable(live), comparable(new));
+    let (before, after) = (comparable_for(rt, subresource, live), comparable_for(rt, subresource, new));
     let mut comparison = structured::compare(&before, &after, root_ty(rt));
     comparison.exclude(&reset_fields(rt, subresource, &[&before, &after]));
     // Updates never conflict: everyone else loses what changed and what was removed.
