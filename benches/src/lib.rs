@@ -6,12 +6,15 @@
 //!   statistics over samples.
 //! - [`drive`]: writers, concurrent and paced, on any store.
 //! - [`on_store`]: the workloads on Bosun's store.
+//! - [`suite`]: `bosun bench write|watch|resume|list|restart|all`, on one backend or compared.
+//! - `etcd` (feature `etcd`): the same workloads on etcd through its gRPC API.
 
 pub mod check;
 pub mod drive;
 pub mod on_store;
 pub mod pods;
 pub mod report;
+pub mod suite;
 
 /// Every benchmark error ends the run: figures from a failing store mean nothing.
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;

@@ -51,6 +51,12 @@ impl ScratchStore {
     }
 }
 
+impl AsRef<Store> for ScratchStore {
+    fn as_ref(&self) -> &Store {
+        &self.store
+    }
+}
+
 /// The default settings, except durability: what a user gets.
 pub fn store_config(durability: Durability) -> StoreConfig {
     StoreConfig { durability, ..StoreConfig::default() }

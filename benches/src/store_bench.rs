@@ -69,7 +69,7 @@ use bosun_benches::on_store::{
     BACKLOG_WRITERS, LIST_PAGE, ScratchStore, directory_size, list_paged, list_whole, time_list,
 };
 use bosun_benches::pods::{pod_objects, pod_objects_per_writer};
-use bosun_benches::report::{counted, format_value, load_average};
+use bosun_benches::report::{counted, format_value, load_average, spread};
 use bosun_store::{Durability, Store, StoreConfig};
 use tokio::runtime::Runtime;
 
@@ -314,18 +314,15 @@ struct Figure {
 
 impl Figure {
     fn median(&self) -> f64 {
-        let mut sorted = self.samples.clone();
-        sorted.sort_by(f64::total_cmp);
-        let middle = sorted.len() / 2;
-        if sorted.len().is_multiple_of(2) { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }
+        spread(&self.samples).0
     }
 
     fn min(&self) -> f64 {
-        self.samples.iter().copied().fold(f64::INFINITY, f64::min)
+        spread(&self.samples).1
     }
 
     fn max(&self) -> f64 {
-        self.samples.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        spread(&self.samples).2
     }
 }
 
