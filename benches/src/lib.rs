@@ -11,6 +11,8 @@
 
 pub mod check;
 pub mod drive;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 pub mod on_store;
 pub mod pods;
 pub mod report;
