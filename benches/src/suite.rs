@@ -78,7 +78,8 @@ pub struct Sizes {
     pub events: usize,
     /// Paced writes per latency point.
     pub latency_writes: usize,
-    /// Objects of the backlog that resume, list and restart work on.
+    /// Objects of the backlog that resume, list and restart work on (rounded up to a multiple of
+    /// its 16 writers).
     pub objects: usize,
 }
 
@@ -348,12 +349,17 @@ impl Bench<'_> {
             self.backlog(side, wants(Workload::Resume), wants(Workload::List)).await?;
         }
         if wants(Workload::Restart) {
-            let objects = self.options.sizes.objects;
+            let objects = self.backlog_size();
             let ms = side.restart(objects).await?;
             self.progress(format_args!("restart with {objects} objects: {ms:.1} ms until a read succeeds"));
             self.record(format!("restart with {objects} objects"), "ms", Better::Lower, ms);
         }
         Ok(())
+    }
+
+    /// The backlog's objects, rounded up to equal shares for its writers.
+    fn backlog_size(&self) -> usize {
+        self.options.sizes.objects.div_ceil(BACKLOG_WRITERS) * BACKLOG_WRITERS
     }
 
     async fn write<S: Side>(&mut self, side: &S) -> BenchResult<()> {
@@ -411,12 +417,11 @@ impl Bench<'_> {
 
     /// Resume and list share one backlog per run: filling 100 000 objects is the slow part.
     async fn backlog<S: Side>(&mut self, side: &S, resume: bool, list: bool) -> BenchResult<()> {
-        let objects = self.options.sizes.objects;
+        let objects = self.backlog_size();
         let scratch = side.fresh().await?;
         let store = scratch.as_ref();
         let before = store.revision().await?;
         let fill = create_concurrently(store, pod_objects_per_writer(objects, BACKLOG_WRITERS)).await?;
-        let objects = pod_objects_per_writer(objects, BACKLOG_WRITERS).iter().map(Vec::len).sum::<usize>();
         self.progress(format_args!("backlog of {objects} objects written in {:.1} s", fill.as_secs_f64()));
         // The first scan over freshly written data is slower than later ones on both stores;
         // whichever figure came first would pay for it, so it is done (and not reported) here.
@@ -686,4 +691,75 @@ fn render_svg(results: &Results, sizes: &Sizes) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> SuiteOptions {
+        SuiteOptions {
+            workloads: Workload::ALL.to_vec(),
+            backends: vec![Backend::Sled],
+            runs: 1,
+            sizes: Sizes {
+                writer_counts: vec![1, 4],
+                writes: 40,
+                watcher_counts: vec![1, 3],
+                events: 30,
+                latency_writes: 3,
+                objects: 200,
+            },
+            json: false,
+            svg: None,
+            etcd: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_workload_runs_on_bosuns_store_and_every_watcher_gets_every_event() {
+        let options = tiny();
+        let mut results = Results::default();
+        let mut bench =
+            Bench { options: &options, results: &mut results, backend: Backend::Sled, run: 1, started: Instant::now() };
+        bench.workloads(&SledSide).await.unwrap();
+        let names: Vec<&str> = results.figures.iter().map(|figure| figure.name.as_str()).collect();
+        for name in [
+            "writes, 4 writers",
+            "watch, 3 watchers, events delivered",
+            "watch, 3 watchers, write-to-event p99",
+            "writer rate, 3 watchers / 1 watcher",
+            // 200 rounded up to 16 equal shares.
+            "list 208 objects, pages of 500",
+            "resume, replay of 208 events",
+            "restart with 208 objects",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        let integrity = results.integrity[&Backend::Sled];
+        assert_eq!((integrity.lost, integrity.reordered, integrity.duplicated, integrity.errors), (0, 0, 0, 0));
+        // (1 + 3) watchers x (30 fan-out + 3 latency events), plus the replay.
+        assert_eq!(integrity.delivered, 4 * 33 + 208);
+    }
+
+    #[test]
+    fn a_comparison_prints_bosuns_advantage_and_charts_both_stores() {
+        let mut results = Results::default();
+        for (backend, rate, ms) in [(Backend::Sled, 800.0, 10.0), (Backend::Etcd, 100.0, 40.0)] {
+            results.record(backend, "writes, 1 writer".into(), "writes/s", Better::Higher, rate);
+            results.record(backend, "watch, 1 watcher, events delivered".into(), "events/s", Better::Higher, rate);
+            results.record(backend, "watch, 10 watchers, events delivered".into(), "events/s", Better::Higher, rate);
+            results.record(backend, "list 100 objects, one call".into(), "ms", Better::Lower, ms);
+        }
+        let table = render_table(&results, "footer");
+        let row = |name: &str| table.lines().find(|line| line.contains(name)).unwrap().to_string();
+        assert!(row("writes, 1 writer").contains("8.00x"), "{table}");
+        assert!(row("writes, 1 writer").ends_with("yes |"), "{table}");
+        assert!(row("list 100 objects").contains("4.00x"), "{table}");
+        assert!(row("list 100 objects").ends_with("no |"), "{table}");
+        let sizes = Sizes { watcher_counts: vec![1, 10], ..Sizes::default() };
+        let svg = render_svg(&results, &sizes);
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert!(svg.contains(">Bosun<") && svg.contains(">etcd<"));
+    }
 }
