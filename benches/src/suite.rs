@@ -603,7 +603,7 @@ fn render_json(results: &Results, options: &SuiteOptions, elapsed: f64) -> Strin
 fn render_svg(results: &Results, sizes: &Sizes) -> String {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 400.0;
-    const LEFT: f64 = 80.0;
+    const LEFT: f64 = 100.0;
     const RIGHT: f64 = 130.0;
     const TOP: f64 = 40.0;
     const BOTTOM: f64 = 50.0;
@@ -644,7 +644,7 @@ fn render_svg(results: &Results, sizes: &Sizes) -> String {
              <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             HEIGHT - BOTTOM,
             HEIGHT - BOTTOM + 18.0,
-            format_value(10f64.powi(decade))
+            axis_label(10f64.powi(decade))
         );
     }
     for decade in y_low as i32..=y_high as i32 {
@@ -652,10 +652,11 @@ fn render_svg(results: &Results, sizes: &Sizes) -> String {
         let _ = writeln!(
             svg,
             "<line x1=\"{LEFT}\" y1=\"{py:.1}\" x2=\"{:.1}\" y2=\"{py:.1}\" stroke=\"#ddd\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">1e{decade}</text>",
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             WIDTH - RIGHT,
             LEFT - 8.0,
-            py + 4.0
+            py + 4.0,
+            axis_label(10f64.powi(decade))
         );
     }
     let _ = writeln!(
@@ -691,6 +692,11 @@ fn render_svg(results: &Results, sizes: &Sizes) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// A power of ten on an axis: whole numbers, grouped by thousands.
+fn axis_label(value: f64) -> String {
+    if value >= 100.0 { format_value(value) } else { format!("{value:.0}") }
 }
 
 #[cfg(test)]
