@@ -101,15 +101,26 @@ pub struct FanoutPoint {
     pub integrity: Integrity,
 }
 
+/// Starts `watchers` watchers from the store's current revision, each expecting the next `writes`
+/// revisions.
+async fn watch_next(
+    store: &impl WatchedStore,
+    watchers: usize,
+    writes: usize,
+    record_arrivals: bool,
+) -> BenchResult<mpsc::UnboundedReceiver<WatcherReport>> {
+    let start_revision = store.revision().await?;
+    let expected = start_revision + 1..start_revision + 1 + writes as u64;
+    store.spawn_watchers(watchers, start_revision, expected, record_arrivals).await
+}
+
 /// One writer creates `objects` as fast as it can while `watchers` follow.
 pub async fn fanout_point(
     store: &impl WatchedStore,
     watchers: usize,
     objects: Vec<PodObject>,
 ) -> BenchResult<FanoutPoint> {
-    let start_revision = store.revision().await?;
-    let expected = start_revision + 1..start_revision + 1 + objects.len() as u64;
-    let reports = store.spawn_watchers(watchers, start_revision, expected, false).await?;
+    let reports = watch_next(store, watchers, objects.len(), false).await?;
     let started = Instant::now();
     let writes = objects.len();
     let writer_elapsed = create_concurrently(store, vec![objects]).await?;
@@ -149,9 +160,7 @@ pub async fn latency_point(
     watchers: usize,
     objects: Vec<PodObject>,
 ) -> BenchResult<LatencyPoint> {
-    let start_revision = store.revision().await?;
-    let expected = start_revision + 1..start_revision + 1 + objects.len() as u64;
-    let reports = store.spawn_watchers(watchers, start_revision, expected, true).await?;
+    let reports = watch_next(store, watchers, objects.len(), true).await?;
     let writer = tokio::spawn(create_paced(store.clone(), objects, LATENCY_WRITES_PER_SECOND));
     let called_at = writer.await??;
     let reports = collect_reports(reports, watchers, || store.stop_watchers()).await?;
