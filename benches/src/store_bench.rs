@@ -56,22 +56,22 @@
 //!     [--json] [--only SECTION] [--writes N] [--dir PATH]
 //! ```
 
-use std::collections::HashMap;
-use std::ops::{AddAssign, Range};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bosun_store::{
-    Durability, KeyPrefix, ListPage, ListRequest, ObjectKey, Store, StoreConfig, Watch, WatchItem, WatchRequest,
+use bosun_benches::BenchResult;
+use bosun_benches::check::Integrity;
+use bosun_benches::drive::{
+    LATENCY_WRITES_PER_SECOND, create_concurrently, fanout_point, latency_point, replay, timed_ms,
 };
-use bytes::Bytes;
+use bosun_benches::on_store::{
+    BACKLOG_WRITERS, LIST_PAGE, ScratchStore, directory_size, list_paged, list_whole, time_list,
+};
+use bosun_benches::pods::{pod_objects, pod_objects_per_writer};
+use bosun_benches::report::{counted, format_value, load_average, spread};
+use bosun_store::{Durability, Store, StoreConfig};
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
-use tokio::time::MissedTickBehavior;
-use uuid::Uuid;
-
-type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str = "\
 usage: store-bench [--runs N] [--quick | --smoke] [--json] [--only SECTION] [--writes N] [--dir PATH]
@@ -272,409 +272,12 @@ impl Sizes {
     }
 }
 
-/// The paced write rate of the `latency` section.
-const LATENCY_WRITES_PER_SECOND: u32 = 100;
-/// Page size of the paged list.
-const LIST_PAGE: usize = 500;
-/// Concurrent writers that fill the backlog store (its fill rate is not a figure).
-const BACKLOG_WRITERS: usize = 16;
-/// How long to wait for watchers once the writer is done before declaring the rest lost. Far
-/// beyond any healthy run; only a store that drops events ever waits this long.
-const STALL_LIMIT: Duration = Duration::from_secs(60);
-
 const DURABILITY_MODES: [(Durability, &str); 3] = [
     (Durability::Immediate, "Immediate"),
     (Durability::Periodic(Duration::from_millis(500)), "Periodic(500ms)"),
     (Durability::None, "None"),
 ];
 
-// ---------------------------------------------------------------------------------------------
-// Workload: Pod-shaped objects
-// ---------------------------------------------------------------------------------------------
-
-/// One object to create.
-struct PodObject {
-    key: ObjectKey,
-    uid: Uuid,
-    manifest: Bytes,
-}
-
-const NAMESPACES: [&str; 4] = ["default", "shop", "payments", "monitoring"];
-const APPS: [&str; 5] = ["web", "api", "worker", "cache", "gateway"];
-
-fn pods_prefix() -> KeyPrefix {
-    KeyPrefix::kind("", "v1", "Pod").expect("a constant, valid prefix")
-}
-
-/// Pods numbered `indices`: distinct names, so ranges that do not overlap never collide.
-fn pod_objects(indices: Range<usize>) -> Vec<PodObject> {
-    indices.map(pod_object).collect()
-}
-
-/// `count` objects split into `writers` disjoint, equal shares (the total is rounded up).
-fn pod_objects_per_writer(count: usize, writers: usize) -> Vec<Vec<PodObject>> {
-    let share = count.div_ceil(writers);
-    (0..writers).map(|writer| pod_objects(writer * share..(writer + 1) * share)).collect()
-}
-
-fn pod_object(index: usize) -> PodObject {
-    let app = APPS[index % APPS.len()];
-    let namespace = NAMESPACES[index % NAMESPACES.len()];
-    // Pods of one ReplicaSet share a template hash; 50 replicas per set.
-    let template_hash = format!("{:08x}", (index / 50).wrapping_mul(2_654_435_761) & 0xffff_ffff);
-    let name = format!("{app}-{template_hash}-{index:06}");
-    let uid = Uuid::new_v4();
-    let manifest = pod_manifest(index, app, namespace, &name, &template_hash, uid);
-    PodObject { key: ObjectKey::new("", "v1", "Pod", namespace, name), uid, manifest: manifest.into() }
-}
-
-/// A running Pod as the API server would store it, about 1 KiB of JSON.
-fn pod_manifest(index: usize, app: &str, namespace: &str, name: &str, template_hash: &str, uid: Uuid) -> Vec<u8> {
-    let started =
-        format!("2025-06-{:02}T{:02}:{:02}:{:02}Z", 1 + index % 28, index % 24, index % 60, (index / 60) % 60);
-    let pod_ip = format!("10.244.{}.{}", (index / 250) % 250, 2 + index % 250);
-    let node = index % 16;
-    let image = format!("ghcr.io/acme/{app}:1.{}.{}", index % 7, index % 3);
-    serde_json::to_vec(&serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "uid": uid.to_string(),
-            "creationTimestamp": started,
-            "labels": { "app": app, "pod-template-hash": template_hash },
-            "ownerReferences": [{
-                "apiVersion": "apps/v1",
-                "kind": "ReplicaSet",
-                "name": format!("{app}-{template_hash}"),
-                "uid": Uuid::from_u128(index as u128 / 50).to_string(),
-                "controller": true
-            }]
-        },
-        "spec": {
-            "containers": [{
-                "name": app,
-                "image": image,
-                "ports": [{ "containerPort": 8080, "protocol": "TCP" }],
-                "resources": {
-                    "requests": { "cpu": "100m", "memory": "128Mi" },
-                    "limits": { "cpu": "500m", "memory": "256Mi" }
-                }
-            }],
-            "nodeName": format!("node-{node:02}"),
-            "restartPolicy": "Always"
-        },
-        "status": {
-            "phase": "Running",
-            "conditions": [
-                { "type": "Ready", "status": "True", "lastTransitionTime": started }
-            ],
-            "podIP": pod_ip,
-            "containerStatuses": [{
-                "name": app,
-                "ready": true,
-                "restartCount": 0,
-                "image": image,
-                "containerID": format!("containerd://{:032x}", uid.as_u128()),
-                "state": { "running": { "startedAt": started } }
-            }]
-        }
-    }))
-    .expect("a JSON value always serializes")
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scratch stores
-// ---------------------------------------------------------------------------------------------
-
-/// A store alone in a temporary directory.
-struct ScratchStore {
-    store: Store,
-    dir: tempfile::TempDir,
-}
-
-impl ScratchStore {
-    fn open(root: Option<&Path>, durability: Durability) -> BenchResult<ScratchStore> {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("bosun-bench-");
-        let dir = match root {
-            Some(root) => builder.tempdir_in(root)?,
-            None => builder.tempdir()?,
-        };
-        let store = Store::open(dir.path(), store_config(durability))?;
-        Ok(ScratchStore { store, dir })
-    }
-
-    /// Closes the store and releases it (sled keeps a lock on the directory while any handle
-    /// lives), handing back the directory, which is removed when dropped.
-    fn close(self) -> BenchResult<tempfile::TempDir> {
-        self.store.close()?;
-        drop(self.store);
-        Ok(self.dir)
-    }
-
-    /// Closes the store and removes its directory.
-    fn discard(self) -> BenchResult<()> {
-        self.close()?.close()?;
-        Ok(())
-    }
-}
-
-/// The default settings, except durability: what a user gets.
-fn store_config(durability: Durability) -> StoreConfig {
-    StoreConfig { durability, ..StoreConfig::default() }
-}
-
-/// Bytes of every file under `dir`: apparent length (what `ls` shows) and allocated blocks (what
-/// `du` shows), which differ when the engine preallocates or leaves holes.
-fn directory_size(dir: &Path) -> std::io::Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt as _;
-    let mut apparent = 0;
-    let mut allocated = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let metadata = entry.path().symlink_metadata()?;
-        if metadata.is_dir() {
-            let (sub_apparent, sub_allocated) = directory_size(&entry.path())?;
-            apparent += sub_apparent;
-            allocated += sub_allocated;
-        } else {
-            apparent += metadata.len();
-            allocated += metadata.blocks() * 512;
-        }
-    }
-    Ok((apparent, allocated))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writers
-// ---------------------------------------------------------------------------------------------
-
-/// Creates each share of objects from its own task, sequentially within a share; returns the
-/// wall time until the last create returned.
-async fn create_concurrently(store: &Store, shares: Vec<Vec<PodObject>>) -> BenchResult<Duration> {
-    let started = Instant::now();
-    let writers: Vec<_> = shares
-        .into_iter()
-        .map(|share| {
-            let store = store.clone();
-            tokio::spawn(async move { create_all(&store, share).await })
-        })
-        .collect();
-    for writer in writers {
-        writer.await??;
-    }
-    Ok(started.elapsed())
-}
-
-async fn create_all(store: &Store, objects: Vec<PodObject>) -> BenchResult<()> {
-    for pod in objects {
-        store.create(&pod.key, pod.uid, pod.manifest).await?;
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Watchers: following a stream and checking it
-// ---------------------------------------------------------------------------------------------
-
-/// Losses, duplicates and reorderings seen by watchers: counted, never assumed to be zero.
-#[derive(Debug, Default, Clone, Copy)]
-struct Integrity {
-    /// Distinct expected events delivered.
-    delivered: u64,
-    /// Expected events never delivered.
-    lost: u64,
-    /// Deliveries of an event already delivered.
-    duplicated: u64,
-    /// Events delivered after one with a higher revision.
-    reordered: u64,
-    /// Events outside the expected revisions.
-    unexpected: u64,
-    /// Watches that ended with an error.
-    errors: u64,
-}
-
-impl AddAssign for Integrity {
-    fn add_assign(&mut self, other: Integrity) {
-        self.delivered += other.delivered;
-        self.lost += other.lost;
-        self.duplicated += other.duplicated;
-        self.reordered += other.reordered;
-        self.unexpected += other.unexpected;
-        self.errors += other.errors;
-    }
-}
-
-impl std::fmt::Display for Integrity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "lost {}, duplicated {}, reordered {}", self.lost, self.duplicated, self.reordered)?;
-        if self.unexpected > 0 || self.errors > 0 {
-            write!(f, ", unexpected {}, errors {}", self.unexpected, self.errors)?;
-        }
-        Ok(())
-    }
-}
-
-/// Checks one watcher's stream against the revisions it must receive, and optionally records
-/// when each one arrived.
-struct StreamCheck {
-    expected: Range<u64>,
-    seen: Vec<bool>,
-    distinct: usize,
-    highest: u64,
-    duplicated: u64,
-    reordered: u64,
-    unexpected: u64,
-    /// Arrival time of each expected revision, when latency is measured.
-    arrivals: Option<Vec<Option<Instant>>>,
-}
-
-impl StreamCheck {
-    fn new(expected: Range<u64>, record_arrivals: bool) -> StreamCheck {
-        let count = (expected.end - expected.start) as usize;
-        StreamCheck {
-            expected,
-            seen: vec![false; count],
-            distinct: 0,
-            highest: 0,
-            duplicated: 0,
-            reordered: 0,
-            unexpected: 0,
-            arrivals: record_arrivals.then(|| vec![None; count]),
-        }
-    }
-
-    fn record(&mut self, revision: u64) {
-        if !self.expected.contains(&revision) {
-            self.unexpected += 1;
-            return;
-        }
-        let slot = (revision - self.expected.start) as usize;
-        if self.seen[slot] {
-            self.duplicated += 1;
-            return;
-        }
-        self.seen[slot] = true;
-        self.distinct += 1;
-        if revision < self.highest {
-            self.reordered += 1;
-        }
-        self.highest = self.highest.max(revision);
-        if let Some(arrivals) = &mut self.arrivals {
-            arrivals[slot] = Some(Instant::now());
-        }
-    }
-
-    fn is_complete(&self) -> bool {
-        self.distinct == self.seen.len()
-    }
-
-    fn integrity(&self, errors: u64) -> Integrity {
-        Integrity {
-            delivered: self.distinct as u64,
-            lost: (self.seen.len() - self.distinct) as u64,
-            duplicated: self.duplicated,
-            reordered: self.reordered,
-            unexpected: self.unexpected,
-            errors,
-        }
-    }
-}
-
-/// What one watcher reports when it stops.
-struct WatcherReport {
-    check: StreamCheck,
-    /// When it had every expected event (`None` if it never did).
-    completed_at: Option<Instant>,
-    error: Option<String>,
-}
-
-/// Starts `count` watchers after `after_revision`, each checking for exactly `expected`; they
-/// report on the returned channel when complete, or when the watch ends.
-fn spawn_watchers(
-    store: &Store,
-    count: usize,
-    after_revision: u64,
-    expected: Range<u64>,
-    record_arrivals: bool,
-) -> BenchResult<mpsc::UnboundedReceiver<WatcherReport>> {
-    let (reports, receiver) = mpsc::unbounded_channel();
-    for _ in 0..count {
-        // Registered here, before any write, so no watcher can start late.
-        let watch = store.watch(WatchRequest::new(pods_prefix(), after_revision))?;
-        let check = StreamCheck::new(expected.clone(), record_arrivals);
-        let reports = reports.clone();
-        tokio::spawn(async move {
-            // The receiver outlives every watcher unless the benchmark itself failed.
-            let _ = reports.send(follow(watch, check).await);
-        });
-    }
-    Ok(receiver)
-}
-
-/// Polls a watch until every expected event has arrived or the watch ends.
-async fn follow(mut watch: Watch, mut check: StreamCheck) -> WatcherReport {
-    while !check.is_complete() {
-        match watch.next().await {
-            Some(Ok(WatchItem::Event(event))) => check.record(event.revision),
-            Some(Ok(WatchItem::Progress(_))) => {}
-            Some(Err(error)) => return WatcherReport { check, completed_at: None, error: Some(error.to_string()) },
-            // Ended: the benchmark closed the store after waiting STALL_LIMIT for this watcher.
-            None => return WatcherReport { check, completed_at: None, error: None },
-        }
-    }
-    WatcherReport { check, completed_at: Some(Instant::now()), error: None }
-}
-
-/// Gathers `count` watcher reports. If some watchers are still waiting `STALL_LIMIT` after the
-/// writer finished, closes the store, which ends their watches: what they missed counts as lost.
-async fn collect_reports(
-    store: &Store,
-    mut receiver: mpsc::UnboundedReceiver<WatcherReport>,
-    count: usize,
-) -> BenchResult<Vec<WatcherReport>> {
-    let mut reports = Vec::with_capacity(count);
-    let deadline = tokio::time::Instant::now() + STALL_LIMIT;
-    let mut closed = false;
-    while reports.len() < count {
-        let next = if closed {
-            receiver.recv().await
-        } else {
-            match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                Ok(report) => report,
-                Err(_elapsed) => {
-                    eprintln!(
-                        "  {} watchers still waiting after {STALL_LIMIT:?}: closing the store",
-                        count - reports.len()
-                    );
-                    store.close()?;
-                    closed = true;
-                    continue;
-                }
-            }
-        };
-        match next {
-            Some(report) => reports.push(report),
-            None => return Err("a watcher task died without reporting".into()),
-        }
-    }
-    Ok(reports)
-}
-
-fn total_integrity(reports: &[WatcherReport]) -> Integrity {
-    let mut total = Integrity::default();
-    for report in reports {
-        if let Some(error) = &report.error {
-            eprintln!("  watch ended with an error: {error}");
-        }
-        total += report.check.integrity(u64::from(report.error.is_some()));
-    }
-    total
-}
-
-// ---------------------------------------------------------------------------------------------
 // Results and targets
 // ---------------------------------------------------------------------------------------------
 
@@ -711,18 +314,15 @@ struct Figure {
 
 impl Figure {
     fn median(&self) -> f64 {
-        let mut sorted = self.samples.clone();
-        sorted.sort_by(f64::total_cmp);
-        let middle = sorted.len() / 2;
-        if sorted.len().is_multiple_of(2) { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }
+        spread(&self.samples).0
     }
 
     fn min(&self) -> f64 {
-        self.samples.iter().copied().fold(f64::INFINITY, f64::min)
+        spread(&self.samples).1
     }
 
     fn max(&self) -> f64 {
-        self.samples.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        spread(&self.samples).2
     }
 }
 
@@ -939,7 +539,7 @@ impl Bench<'_> {
     }
 
     fn measure_replay(&mut self, store: &Store, backlog: usize) -> BenchResult<()> {
-        let replay = self.runtime.block_on(replay_from_start(store, backlog as u64))?;
+        let replay = self.runtime.block_on(replay(store, 0, backlog as u64))?;
         let rate = backlog as f64 / replay.elapsed.as_secs_f64();
         self.progress(format_args!(
             "replay {backlog} events from revision 0: {} events/s ({:.0} ms); {}",
@@ -999,193 +599,9 @@ impl Bench<'_> {
     }
 }
 
-/// "1 watcher", "10 watchers".
-fn counted(count: usize, noun: &str) -> String {
-    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
-}
-
-fn timed_ms<T, E>(work: impl FnOnce() -> Result<T, E>) -> Result<(f64, T), E> {
-    let started = Instant::now();
-    let value = work()?;
-    Ok((started.elapsed().as_secs_f64() * 1e3, value))
-}
-
-struct FanoutPoint {
-    delivered_per_second: f64,
-    writer_per_second: f64,
-    integrity: Integrity,
-}
-
-/// One writer creates `objects` as fast as it can while `watchers` follow.
-async fn fanout_point(store: &Store, watchers: usize, objects: Vec<PodObject>) -> BenchResult<FanoutPoint> {
-    let start_revision = store.revision();
-    let expected = start_revision + 1..start_revision + 1 + objects.len() as u64;
-    let reports = spawn_watchers(store, watchers, start_revision, expected, false)?;
-    let started = Instant::now();
-    let writes = objects.len();
-    let writer_elapsed = create_concurrently(store, vec![objects]).await?;
-    let reports = collect_reports(store, reports, watchers).await?;
-    let integrity = total_integrity(&reports);
-    // Time until the last watcher had its last event; a watcher that never completed counts
-    // until now, which only a store losing events would make happen.
-    let last_delivery = reports.iter().map(|report| report.completed_at.unwrap_or_else(Instant::now)).max();
-    let delivery_time = last_delivery.map_or(Duration::ZERO, |last| last - started);
-    Ok(FanoutPoint {
-        delivered_per_second: integrity.delivered as f64 / delivery_time.as_secs_f64(),
-        writer_per_second: writes as f64 / writer_elapsed.as_secs_f64(),
-        integrity,
-    })
-}
-
-struct LatencyPoint {
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-    samples: usize,
-    achieved_rate: f64,
-    integrity: Integrity,
-}
-
-/// One writer creates `objects` at a paced rate while `watchers` follow; every (watcher, event)
-/// pair is a latency sample.
-async fn latency_point(store: &Store, watchers: usize, objects: Vec<PodObject>) -> BenchResult<LatencyPoint> {
-    let start_revision = store.revision();
-    let expected = start_revision + 1..start_revision + 1 + objects.len() as u64;
-    let reports = spawn_watchers(store, watchers, start_revision, expected, true)?;
-    let writer = tokio::spawn(create_paced(store.clone(), objects, LATENCY_WRITES_PER_SECOND));
-    let called_at = writer.await??;
-    let reports = collect_reports(store, reports, watchers).await?;
-    let integrity = total_integrity(&reports);
-
-    let mut latencies: Vec<Duration> = Vec::with_capacity(watchers * called_at.len());
-    for report in &reports {
-        let expected = &report.check.expected;
-        let arrivals = report.check.arrivals.as_deref().unwrap_or_default();
-        for (revision, arrival) in expected.clone().zip(arrivals) {
-            if let (Some(arrival), Some(called)) = (arrival, called_at.get(&revision)) {
-                latencies.push(arrival.saturating_duration_since(*called));
-            }
-        }
-    }
-    latencies.sort_unstable();
-    let ms = |duration: Duration| duration.as_secs_f64() * 1e3;
-    Ok(LatencyPoint {
-        p50_ms: ms(percentile(&latencies, 0.50)),
-        p99_ms: ms(percentile(&latencies, 0.99)),
-        max_ms: ms(latencies.last().copied().unwrap_or_default()),
-        samples: latencies.len(),
-        achieved_rate: paced_rate(&called_at),
-        integrity,
-    })
-}
-
-/// Creates `objects` one at a time, `per_second` of them a second; returns when each create was
-/// called, by the revision it got.
-async fn create_paced(store: Store, objects: Vec<PodObject>, per_second: u32) -> BenchResult<HashMap<u64, Instant>> {
-    let mut ticks = tokio::time::interval(Duration::from_secs(1) / per_second);
-    // After a late tick, keep the spacing rather than bursting to catch up: a burst would measure
-    // queueing behind our own writes, not the store's latency.
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut called_at = HashMap::with_capacity(objects.len());
-    for pod in objects {
-        ticks.tick().await;
-        let called = Instant::now();
-        let written = store.create(&pod.key, pod.uid, pod.manifest).await?;
-        called_at.insert(written.mod_revision, called);
-    }
-    Ok(called_at)
-}
-
-/// Writes per second actually achieved by a paced writer: calls over the intervals between them.
-fn paced_rate(called_at: &HashMap<u64, Instant>) -> f64 {
-    let first = called_at.values().min();
-    let last = called_at.values().max();
-    match (first, last) {
-        (Some(first), Some(last)) if last > first => (called_at.len() - 1) as f64 / (*last - *first).as_secs_f64(),
-        _ => 0.0,
-    }
-}
-
-/// Nearest-rank percentile of sorted samples.
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (fraction * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-struct Replay {
-    elapsed: Duration,
-    integrity: Integrity,
-}
-
-/// Reads every event from revision 0 with one watch; the time covers starting the watch too.
-async fn replay_from_start(store: &Store, events: u64) -> BenchResult<Replay> {
-    let started = Instant::now();
-    let reports = spawn_watchers(store, 1, 0, 1..events + 1, false)?;
-    let reports = collect_reports(store, reports, 1).await?;
-    let elapsed = reports[0].completed_at.unwrap_or_else(Instant::now) - started;
-    Ok(Replay { elapsed, integrity: total_integrity(&reports) })
-}
-
-/// Times a list, checks that it returned `expected` objects, and frees the pages only after the
-/// clock stopped: freeing 100 000 items (about 10 ms) is the caller's cost, not the store's.
-fn time_list(expected: usize, list: impl FnOnce() -> BenchResult<Vec<ListPage>>) -> BenchResult<f64> {
-    let (elapsed_ms, pages) = timed_ms(list)?;
-    let count: usize = pages.iter().map(|page| page.items.len()).sum();
-    if count != expected {
-        return Err(format!("a list returned {count} objects, not {expected}").into());
-    }
-    Ok(elapsed_ms)
-}
-
-fn list_whole(store: &Store) -> BenchResult<Vec<ListPage>> {
-    Ok(vec![store.list(&ListRequest::all(pods_prefix()), |_| true)?])
-}
-
-fn list_paged(store: &Store) -> BenchResult<Vec<ListPage>> {
-    let mut request = ListRequest { limit: Some(LIST_PAGE), ..ListRequest::all(pods_prefix()) };
-    let mut pages = Vec::new();
-    loop {
-        let page = store.list(&request, |_| true)?;
-        request.continue_token = page.continue_token.clone();
-        pages.push(page);
-        if request.continue_token.is_none() {
-            return Ok(pages);
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Output
 // ---------------------------------------------------------------------------------------------
-
-/// A number for people: digits grouped by thousands from 100 up, three significant figures below.
-fn format_value(value: f64) -> String {
-    if !value.is_finite() {
-        return value.to_string();
-    }
-    if value.abs() >= 100.0 {
-        let digits = format!("{:.0}", value.abs());
-        let mut grouped = String::new();
-        for (i, digit) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(' ');
-            }
-            grouped.push(digit);
-        }
-        return if value < 0.0 { format!("-{grouped}") } else { grouped };
-    }
-    let decimals = if value.abs() >= 10.0 {
-        1
-    } else if value.abs() >= 1.0 {
-        2
-    } else {
-        3
-    };
-    format!("{value:.decimals$}")
-}
 
 /// How the whole benchmark went, beside the figures.
 struct Session {
@@ -1342,11 +758,4 @@ fn run(options: &Options) -> BenchResult<()> {
         print!("{}", render_table(&results, &session));
     }
     Ok(())
-}
-
-/// The 1, 5 and 15-minute load averages: other work on the machine skews every figure.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }

@@ -1,5 +1,8 @@
-//! `bosun bench`: the controllers' throughput, measured in-process on a temporary cluster.
+//! `bosun bench`: the store's and the controllers' throughput, measured in-process.
 //!
+//! - `write`, `watch`, `resume`, `list`, `restart` and `all`: the store workloads (see
+//!   `bosun_benches::suite`) on Bosun's store, on etcd (`--backend etcd`, with the `etcd`
+//!   feature), or on both in one run with each figure's ratio (`--compare-etcd`).
 //! - `deployments`: Deployments of 3 replicas created at once, and how many per second reach
 //!   Available (every pod scheduled, running and ready through the node agent), once with
 //!   durable writes and once without, so the cost of durability is a ratio from one run.
@@ -17,12 +20,26 @@ use bosun_api::clock::VirtualClock;
 use bosun_api::patch::{PatchBody, PatchType};
 use bosun_api::registry;
 use bosun_api::watch::WatchParams;
+use bosun_benches::suite::{self, Backend, EtcdOptions, SuiteOptions, Workload};
 use bosun_store::Durability;
 use serde_json::{Value, json};
 
 /// What to measure.
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
+    /// Creates per second at 1, 16 and 64 concurrent writers (1 KiB Pods, durable writes).
+    Write(StoreArgs),
+    /// Watch fan-out at 1, 10, 100 and 1000 watchers: events/s, the writer's rate, write-to-event
+    /// p50/p99, and whether every watcher got every event in order.
+    Watch(StoreArgs),
+    /// Replay of a backlog (100 000 events) by a watch from before it.
+    Resume(StoreArgs),
+    /// A list of 100 000 objects, in one call and in pages of 500.
+    List(StoreArgs),
+    /// Restart of a store holding 100 000 objects, until a read succeeds.
+    Restart(StoreArgs),
+    /// Every store workload: write, watch, resume, list and restart.
+    All(StoreArgs),
     /// Deployments of 3 replicas created until Available, per second (durable and not).
     Deployments {
         /// Deployments created per run.
@@ -49,11 +66,108 @@ pub enum BenchCommand {
     },
 }
 
+/// Which store the store workloads run on.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    /// Bosun's store (bosun-store on sled).
+    Sled,
+    /// etcd at `--etcd-endpoints` (needs a build with `--features etcd`).
+    Etcd,
+}
+
+/// The options of the store workloads.
+#[derive(clap::Args)]
+pub struct StoreArgs {
+    /// The store to measure.
+    #[arg(long, value_enum, default_value_t = BackendArg::Sled)]
+    backend: BackendArg,
+    /// Run every workload on Bosun's store and on etcd, and print each figure's ratio.
+    #[arg(long)]
+    compare_etcd: bool,
+    /// etcd's client URLs, comma-separated.
+    #[arg(long, value_delimiter = ',', env = "BOSUN_ETCD_ENDPOINTS")]
+    etcd_endpoints: Vec<String>,
+    /// The etcd program that `restart` starts on a data directory of its own.
+    #[arg(long, default_value = ".tools/bin/etcd", env = "BOSUN_ETCD_BINARY")]
+    etcd_binary: std::path::PathBuf,
+    /// Runs per figure (the median is reported, with min and max).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write a chart of watch events/s against watchers to this SVG file.
+    #[arg(long)]
+    svg: Option<std::path::PathBuf>,
+    /// Concurrent writers of `write`, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    writers: Vec<usize>,
+    /// Creates per point of `write`.
+    #[arg(long, default_value_t = 2_000)]
+    writes: usize,
+    /// Watchers of `watch`, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
+    watchers: Vec<usize>,
+    /// Objects the writer creates per fan-out point of `watch`.
+    #[arg(long, default_value_t = 2_000)]
+    events: usize,
+    /// Writes per latency point of `watch` (paced at 100 a second).
+    #[arg(long, default_value_t = 200)]
+    latency_writes: usize,
+    /// Objects of the backlog of `resume`, `list` and `restart`.
+    #[arg(long, default_value_t = 100_000)]
+    objects: usize,
+}
+
+impl StoreArgs {
+    fn options(self, workloads: &[Workload]) -> Result<SuiteOptions, String> {
+        let backends = match (self.compare_etcd, self.backend) {
+            (true, _) => vec![Backend::Sled, Backend::Etcd],
+            (false, BackendArg::Sled) => vec![Backend::Sled],
+            (false, BackendArg::Etcd) => vec![Backend::Etcd],
+        };
+        if backends.contains(&Backend::Etcd) && self.etcd_endpoints.is_empty() {
+            return Err("etcd needs --etcd-endpoints URL (scripts/bench-vs-etcd.sh starts one)".into());
+        }
+        let positive = [self.runs, self.writes, self.events, self.latency_writes, self.objects];
+        if positive.contains(&0) || self.writers.contains(&0) || self.watchers.contains(&0) {
+            return Err("counts and sizes must be positive".into());
+        }
+        Ok(SuiteOptions {
+            workloads: workloads.to_vec(),
+            backends,
+            runs: self.runs,
+            sizes: suite::Sizes {
+                writer_counts: self.writers,
+                writes: self.writes,
+                watcher_counts: self.watchers,
+                events: self.events,
+                latency_writes: self.latency_writes,
+                objects: self.objects,
+            },
+            json: self.json,
+            svg: self.svg,
+            etcd: Some(EtcdOptions { endpoints: self.etcd_endpoints, binary: self.etcd_binary }),
+        })
+    }
+}
+
+/// Runs a store workload (or all of them).
+async fn store_suite(args: StoreArgs, workloads: &[Workload]) -> Result<(), String> {
+    suite::run(&args.options(workloads)?).await.map_err(|e| e.to_string())
+}
+
 /// Runs a benchmark; returns the process's exit status.
 pub fn run(command: BenchCommand) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         match command {
+            BenchCommand::Write(args) => store_suite(args, &[Workload::Write]).await,
+            BenchCommand::Watch(args) => store_suite(args, &[Workload::Watch]).await,
+            BenchCommand::Resume(args) => store_suite(args, &[Workload::Resume]).await,
+            BenchCommand::List(args) => store_suite(args, &[Workload::List]).await,
+            BenchCommand::Restart(args) => store_suite(args, &[Workload::Restart]).await,
+            BenchCommand::All(args) => store_suite(args, &Workload::ALL).await,
             BenchCommand::Deployments { count, runs, json } => deployments(count, runs.max(1), json).await,
             BenchCommand::Rollout { replicas, runs, json } => rollout(replicas, runs.max(1), json).await,
         }

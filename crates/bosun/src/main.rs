@@ -26,7 +26,7 @@ enum Command {
     Serve(ServeArgs),
     /// Print Bosun's version and the Kubernetes version it serves.
     Version,
-    /// Measure the controllers on a temporary in-process cluster.
+    /// Measure the store (on its own or against etcd) and the controllers, in-process.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
