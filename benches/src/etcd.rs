@@ -24,7 +24,7 @@ use crate::BenchResult;
 use crate::check::{RevisionStream, StreamCheck, WatcherReport, spawn_follower};
 use crate::drive::{Creator, WatchedStore, create_concurrently};
 use crate::on_store::BACKLOG_WRITERS;
-use crate::pods::{PodObject, pod_objects_per_writer};
+use crate::pods::{PodObject, pod_objects, pod_objects_per_writer};
 use crate::suite::{EtcdOptions, Side};
 
 /// Large enough for one range of 100 000 objects of 1 KiB (tonic's default is 4 MiB).
@@ -320,4 +320,14 @@ impl Drop for EtcdProcess {
 /// A loopback port nobody listens on right now.
 fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// One fan-out point on the etcd at `options.endpoints` (for `bosun bench watch-http`, which sets
+/// it beside Bosun's HTTP API): `watchers` follow one writer creating `events` Pods.
+pub async fn fanout(options: &EtcdOptions, watchers: usize, events: usize) -> BenchResult<crate::drive::FanoutPoint> {
+    let side = EtcdSide::connect(options).await?;
+    let pods = side.fresh().await?;
+    let point = crate::drive::fanout_point(&pods, watchers, pod_objects(0..events)).await?;
+    side.discard(pods).await?;
+    Ok(point)
 }

@@ -7,12 +7,14 @@
 //! - [`drive`]: writers, concurrent and paced, on any store.
 //! - [`on_store`]: the workloads on Bosun's store.
 //! - [`suite`]: `bosun bench write|watch|resume|list|restart|all`, on one backend or compared.
+//! - [`http`]: watch fan-out through Bosun's HTTP API, with HTTP clients on loopback.
 //! - `etcd` (feature `etcd`): the same workloads on etcd through its gRPC API.
 
 pub mod check;
 pub mod drive;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+pub mod http;
 pub mod on_store;
 pub mod pods;
 pub mod report;

@@ -52,6 +52,9 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Watch fan-out through Bosun's HTTP API (HTTP clients on loopback) beside the same on the
+    /// store in-process and, with --compare-etcd, on etcd.
+    WatchHttp(WatchHttpArgs),
     /// A rollout of many replicas on a virtual clock: real time to create, then to roll out.
     Rollout {
         /// Replicas of the Deployment.
@@ -170,6 +173,7 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             BenchCommand::All(args) => store_suite(args, &Workload::ALL).await,
             BenchCommand::Deployments { count, runs, json } => deployments(count, runs.max(1), json).await,
             BenchCommand::Rollout { replicas, runs, json } => rollout(replicas, runs.max(1), json).await,
+            BenchCommand::WatchHttp(args) => watch_http(args).await.map_err(|e| e.to_string()),
         }
     })
 }
@@ -337,5 +341,109 @@ async fn rollout(replicas: usize, runs: usize, json: bool) -> Result<(), String>
         println!("{:<28} {:>8.2} {:>8.2} {:>8.2}", "create until complete", create.0, create.1, create.2);
         println!("{:<28} {:>8.2} {:>8.2} {:>8.2}", "roll to a new image", rollout.0, rollout.1, rollout.2);
     }
+    Ok(())
+}
+
+/// The options of `bosun bench watch-http`.
+#[derive(clap::Args)]
+pub struct WatchHttpArgs {
+    /// Watchers per point, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
+    watchers: Vec<usize>,
+    /// Objects the writer creates per point.
+    #[arg(long, default_value_t = 2_000)]
+    events: usize,
+    /// Runs per point (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Also measure etcd at `--etcd-endpoints` (needs a build with `--features etcd`).
+    #[arg(long)]
+    compare_etcd: bool,
+    /// etcd's client URLs, comma-separated.
+    #[arg(long, value_delimiter = ',', env = "BOSUN_ETCD_ENDPOINTS")]
+    etcd_endpoints: Vec<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Medians of events delivered per second at one watcher count, by how the watchers connect.
+struct HttpRow {
+    watchers: usize,
+    in_process: f64,
+    http: f64,
+    etcd: Option<f64>,
+    lost: u64,
+    reordered: u64,
+}
+
+async fn watch_http(args: WatchHttpArgs) -> bosun_benches::BenchResult<()> {
+    use bosun_benches::drive::fanout_point;
+    use bosun_benches::on_store::ScratchStore;
+    use bosun_benches::pods::pod_objects;
+    if args.compare_etcd && args.etcd_endpoints.is_empty() {
+        return Err("--compare-etcd needs --etcd-endpoints URL (scripts/bench-vs-etcd.sh starts one)".into());
+    }
+    #[cfg(not(feature = "etcd"))]
+    if args.compare_etcd {
+        return Err("this build has no etcd support: build with `--features etcd`".into());
+    }
+    let median = |sample: Vec<f64>| summary(sample).0;
+    let mut rows = Vec::new();
+    for &watchers in &args.watchers {
+        let (mut in_process, mut http) = (Vec::new(), Vec::new());
+        #[cfg_attr(not(feature = "etcd"), allow(unused_mut))]
+        let mut etcd: Vec<f64> = Vec::new();
+        let (mut lost, mut reordered) = (0, 0);
+        for run in 1..=args.runs.max(1) {
+            eprintln!("watch-http: {watchers} watchers, run {run}/{}", args.runs.max(1));
+            let scratch = ScratchStore::open(None, Durability::Immediate)?;
+            let point = fanout_point(&scratch.store, watchers, pod_objects(0..args.events)).await?;
+            scratch.discard()?;
+            in_process.push(point.delivered_per_second);
+            let point = bosun_benches::http::fanout(watchers, args.events).await?;
+            (lost, reordered) = (lost + point.integrity.lost, reordered + point.integrity.reordered);
+            http.push(point.delivered_per_second);
+            #[cfg(feature = "etcd")]
+            if args.compare_etcd {
+                let options = EtcdOptions { endpoints: args.etcd_endpoints.clone(), binary: Default::default() };
+                etcd.push(bosun_benches::etcd::fanout(&options, watchers, args.events).await?.delivered_per_second);
+            }
+        }
+        let etcd = (!etcd.is_empty()).then(|| median(etcd));
+        rows.push(HttpRow { watchers, in_process: median(in_process), http: median(http), etcd, lost, reordered });
+    }
+    if args.json {
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({"watchers": r.watchers, "in_process_events_per_second": r.in_process,
+                    "http_events_per_second": r.http, "etcd_events_per_second": r.etcd,
+                    "http_lost": r.lost, "http_reordered": r.reordered})
+            })
+            .collect();
+        println!("{}", json!({"benchmark": "watch-http", "events": args.events, "runs": args.runs, "results": rows}));
+        return Ok(());
+    }
+    println!("Watch fan-out, events delivered per second (median of {}, {} events per point):", args.runs, args.events);
+    println!(
+        "{:>9} {:>14} {:>14} {:>14} {:>11} {:>13}",
+        "watchers", "in-process", "HTTP", "etcd", "HTTP/etcd", "HTTP/in-proc"
+    );
+    for r in &rows {
+        let etcd = r.etcd.map_or("-".to_string(), |e| format!("{e:.0}"));
+        let ratio = r.etcd.map_or("-".to_string(), |e| format!("{:.2}", r.http / e));
+        println!(
+            "{:>9} {:>14.0} {:>14.0} {:>14} {:>11} {:>13.2}",
+            r.watchers,
+            r.in_process,
+            r.http,
+            etcd,
+            ratio,
+            r.http / r.in_process
+        );
+    }
+    let (lost, reordered): (u64, u64) = rows.iter().fold((0, 0), |(l, o), r| (l + r.lost, o + r.reordered));
+    println!("HTTP watchers: lost {lost}, reordered {reordered}");
     Ok(())
 }
