@@ -158,41 +158,47 @@ impl HttpWatch {
 
     /// Moves every complete chunk of `raw` into `line`; returns false at the last chunk.
     fn decode_chunks(&mut self) -> Result<bool, String> {
-        loop {
-            let Some(size_end) = self.raw.windows(2).position(|w| w == b"\r\n") else { return Ok(true) };
-            let size_text = String::from_utf8_lossy(&self.raw[..size_end]).to_string();
+        let mut pos = 0;
+        let more = loop {
+            let rest = &self.raw[pos..];
+            let Some(size_end) = rest.windows(2).position(|w| w == b"\r\n") else { break true };
+            let size_text = String::from_utf8_lossy(&rest[..size_end]).to_string();
             let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
                 .map_err(|_| format!("a bad chunk size {size_text:?}"))?;
             if size == 0 {
-                return Ok(false);
+                break false;
             }
             let data_start = size_end + 2;
-            if self.raw.len() < data_start + size + 2 {
-                return Ok(true); // the rest of the chunk is still on its way
+            if rest.len() < data_start + size + 2 {
+                break true; // the rest of the chunk is still on its way
             }
-            self.line.extend_from_slice(&self.raw[data_start..data_start + size]);
-            self.raw.drain(..data_start + size + 2);
-        }
+            self.line.extend_from_slice(&rest[data_start..data_start + size]);
+            pos += data_start + size + 2;
+        };
+        // One move for everything decoded, not one per chunk.
+        self.raw.drain(..pos);
+        Ok(more)
     }
 }
 
 /// The `resourceVersion` of the object in one watch event line.
 fn event_revision(line: &[u8]) -> Option<u64> {
-    const KEY: &[u8] = b"\"resourceVersion\":\"";
-    let start = line.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let digits = line[start..].iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&line[start..start + digits]).ok()?.parse().ok()
+    const KEY: &str = "\"resourceVersion\":\"";
+    let text = std::str::from_utf8(line).ok()?;
+    let start = text.find(KEY)? + KEY.len();
+    let digits = text[start..].bytes().take_while(u8::is_ascii_digit).count();
+    text[start..start + digits].parse().ok()
 }
 
 impl RevisionStream for HttpWatch {
     async fn next_into(&mut self, check: &mut StreamCheck) -> Option<Result<(), String>> {
-        let mut buffer = vec![0u8; 64 * 1024];
-        let read = match self.socket.read(&mut buffer).await {
+        // Read straight onto the undecoded bytes: no buffer to allocate or clear per read.
+        self.raw.reserve(64 * 1024);
+        match self.socket.read_buf(&mut self.raw).await {
             Ok(0) => return None,
-            Ok(read) => read,
+            Ok(_) => {}
             Err(error) => return Some(Err(error.to_string())),
-        };
-        self.raw.extend_from_slice(&buffer[..read]);
+        }
         let more = match self.decode_chunks() {
             Ok(more) => more,
             Err(error) => return Some(Err(error)),
