@@ -62,6 +62,8 @@ struct Inner<K> {
     cache: RwLock<Cache<K>>,
     handlers: RwLock<Vec<Handler<K>>>,
     synced: tokio::sync::watch::Sender<bool>,
+    /// Full lists made (the first, then one per 410 Expired).
+    lists: std::sync::atomic::AtomicU64,
 }
 
 struct Cache<K> {
@@ -133,6 +135,7 @@ impl<K: Object> Informer<K> {
                 }),
                 handlers: RwLock::new(Vec::new()),
                 synced,
+                lists: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -231,6 +234,11 @@ impl<K: Object> Informer<K> {
         self.inner.cache.read().resource_version
     }
 
+    /// How many full lists the informer made: 1, plus one per watch that expired.
+    pub fn lists(&self) -> u64 {
+        self.inner.lists.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// How many objects the cache holds.
     pub fn len(&self) -> usize {
         self.inner.cache.read().objects.len()
@@ -277,6 +285,7 @@ impl<K: Object> Inner<K> {
                 return None;
             }
         };
+        self.lists.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut fresh = HashMap::with_capacity(list.items.len());
         for item in &list.items {
             if let Some(object) = self.decode(item) {
