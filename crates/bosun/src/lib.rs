@@ -49,6 +49,7 @@ pub struct ClusterBuilder {
     clock: Arc<dyn Clock>,
     http: HttpConfig,
     api_port: u16,
+    api_ip: std::net::IpAddr,
     controllers: bool,
     node: bosun_controllers::node::NodeConfig,
 }
@@ -71,6 +72,7 @@ impl Cluster {
             clock: Arc::new(SystemClock),
             http: HttpConfig::default(),
             api_port: 6443,
+            api_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             controllers: true,
             node: bosun_controllers::node::NodeConfig::default(),
         }
@@ -160,6 +162,14 @@ impl ClusterBuilder {
         self
     }
 
+    /// Where clients reach the API server: the `kubernetes` Service's port points at its port,
+    /// and the Service's Endpoints hold its address (loopback when it listens on every address).
+    pub fn api_address(mut self, address: std::net::SocketAddr) -> Self {
+        self.api_port = address.port();
+        self.api_ip = if address.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { address.ip() };
+        self
+    }
+
     /// Opens the store, bootstraps and builds the router.
     pub async fn start(self) -> Result<Cluster, StartError> {
         let (data_dir, temporary) = match self.data_dir {
@@ -174,6 +184,7 @@ impl ClusterBuilder {
         let store = Store::open(&store_dir, config).map_err(|source| StartError::Store { dir: store_dir, source })?;
         let api = Api::with_clock(store, self.clock);
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
+        publish_api_endpoints(&api, self.api_ip, self.api_port).await.map_err(StartError::Bootstrap)?;
         if self.controllers {
             let config = bosun_controllers::ControllerConfig { node: self.node, ..Default::default() };
             bosun_controllers::start(&api, config);
@@ -181,4 +192,44 @@ impl ClusterBuilder {
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })
     }
+}
+
+/// Writes the `kubernetes` Service's Endpoints and EndpointSlice: the API server's own address, as
+/// upstream's API server keeps them (the Service has no selector, so no controller does). Written
+/// at every start, since the address can change between runs.
+async fn publish_api_endpoints(api: &Api, ip: std::net::IpAddr, port: u16) -> Result<(), bosun_api::status::Status> {
+    use bosun_api::api::{Subresource, WriteOptions};
+    use serde_json::json;
+    let family = if ip.is_ipv4() { "IPv4" } else { "IPv6" };
+    let options = WriteOptions { field_manager: Some("kube-apiserver".into()), ..WriteOptions::default() };
+    let endpoints = json!({
+        "apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": ip.to_string()}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
+    });
+    let slice = json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": family,
+        "endpoints": [{"addresses": [ip.to_string()], "conditions": {"ready": true}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    });
+    for (group, version, plural, body) in
+        [("", "v1", "endpoints", endpoints), ("discovery.k8s.io", "v1", "endpointslices", slice)]
+    {
+        let rt = bosun_api::registry::find(group, version, plural).expect("registered");
+        match api.create(rt, "default", body.clone(), &options).await {
+            Ok(_) => {}
+            Err(status) if status.reason == "AlreadyExists" => {
+                api.read_modify_write(rt, "default", "kubernetes", Subresource::Main, &options, |current| {
+                    let mut updated = body.clone();
+                    updated["metadata"] = current["metadata"].clone();
+                    Ok(updated)
+                })
+                .await?;
+            }
+            Err(status) => return Err(status),
+        }
+    }
+    Ok(())
 }

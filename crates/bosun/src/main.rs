@@ -165,7 +165,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .data_dir(&args.data_dir)
         .durability(durability)
         .http(http)
-        .api_port(address.port())
+        .api_address(address)
         .start()
         .await
         .map_err(|e| e.to_string())?;

@@ -517,3 +517,19 @@ fn a_misspelt_field_is_refused_by_default_strict_validation() {
     let listed = server.ok(&["get", "deployments", "-o", "name"]);
     assert!(listed.trim().is_empty(), "nothing was created: {listed}");
 }
+
+#[test]
+fn the_kubernetes_service_has_the_api_servers_address_as_its_endpoints() {
+    let server = Server::start(&[]);
+    let port = server.url.rsplit(':').next().unwrap().trim_end_matches('/').to_string();
+    let endpoints = server.ok(&["get", "endpoints", "kubernetes", "--no-headers"]);
+    assert!(endpoints.contains(&format!("127.0.0.1:{port}")), "{endpoints}");
+    let slice = server.ok(&[
+        "get",
+        "endpointslice",
+        "kubernetes",
+        "-o",
+        "jsonpath={.endpoints[0].addresses[0]} {.ports[0].port}",
+    ]);
+    assert_eq!(slice, format!("127.0.0.1 {port}"));
+}
