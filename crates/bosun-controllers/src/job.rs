@@ -28,7 +28,7 @@ use crate::runtime::expectations::Expectations;
 use crate::runtime::informer::{Change, Informer};
 use crate::runtime::queue::WorkQueue;
 use crate::runtime::shared::SharedInformers;
-use crate::runtime::{Action, ObjectKey, WorkerConfig, run_workers};
+use crate::runtime::{Action, ObjectKey, Reconcile, WorkerConfig, run_controller};
 
 /// The field manager of the controller's writes.
 const FIELD_MANAGER: &str = "job-controller";
@@ -106,13 +106,8 @@ impl JobController {
         self.jobs.wait_synced().await;
         self.pods.wait_synced().await;
         let config = WorkerConfig { name: "job", workers, retries_max: None };
-        let queue = Arc::clone(&self.queue);
-        let store = self.api.store().clone();
-        run_workers(&store, queue, config, move |key| {
-            let controller = self.clone();
-            async move { controller.sync(&key).await }
-        })
-        .await;
+        let (store, queue) = (self.api.store().clone(), Arc::clone(&self.queue));
+        run_controller(self, &store, queue, config).await;
     }
 
     /// One sync of one Job.
@@ -295,4 +290,10 @@ fn set_condition(status: &mut JobStatus, type_: &str, reason: &str, message: &st
         last_probe_time: Some(objects::time(now)),
         last_transition_time: Some(objects::time(now)),
     });
+}
+
+impl Reconcile for JobController {
+    fn reconcile(&self, key: &ObjectKey) -> impl std::future::Future<Output = Result<Action, Status>> + Send {
+        self.sync(key)
+    }
 }

@@ -26,7 +26,7 @@ use crate::runtime::expectations::Expectations;
 use crate::runtime::informer::{Change, Informer};
 use crate::runtime::queue::WorkQueue;
 use crate::runtime::shared::SharedInformers;
-use crate::runtime::{Action, ObjectKey, WorkerConfig, run_workers};
+use crate::runtime::{Action, ObjectKey, Reconcile, WorkerConfig, run_controller};
 
 /// At most this many pod creations or deletions per sync.
 pub const BURST_REPLICAS: usize = 500;
@@ -74,13 +74,8 @@ impl ReplicaSetController {
         self.replicasets.wait_synced().await;
         self.pods.wait_synced().await;
         let config = WorkerConfig { name: "replicaset", workers, retries_max: None };
-        let queue = Arc::clone(&self.queue);
-        let store = self.api.store().clone();
-        run_workers(&store, queue, config, move |key| {
-            let controller = self.clone();
-            async move { controller.sync(&key).await }
-        })
-        .await;
+        let (store, queue) = (self.api.store().clone(), Arc::clone(&self.queue));
+        run_controller(self, &store, queue, config).await;
     }
 
     fn replicaset_changed(&self, change: &Change<'_, ReplicaSet>) {
@@ -519,6 +514,12 @@ pub fn deletion_order(a: &Pod, rank_a: usize, b: &Pod, rank_b: usize, now: Syste
             let (ta, tb) = (objects::created(&a.metadata), objects::created(&b.metadata));
             compare_log_buckets(ta, tb, now, objects::uid(&a.metadata), objects::uid(&b.metadata))
         })
+}
+
+impl Reconcile for ReplicaSetController {
+    fn reconcile(&self, key: &ObjectKey) -> impl std::future::Future<Output = Result<Action, Status>> + Send {
+        self.sync(key)
+    }
 }
 
 #[cfg(test)]

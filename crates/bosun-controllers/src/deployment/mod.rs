@@ -30,7 +30,7 @@ use crate::runtime::events::{EventKind, EventRecorder, Regarding};
 use crate::runtime::informer::{Change, Informer};
 use crate::runtime::queue::WorkQueue;
 use crate::runtime::shared::SharedInformers;
-use crate::runtime::{Action, ObjectKey, WorkerConfig, run_workers};
+use crate::runtime::{Action, ObjectKey, Reconcile, WorkerConfig, run_controller};
 use rollout::*;
 
 /// The field manager of the controller's writes.
@@ -211,13 +211,8 @@ impl DeploymentController {
         self.replicasets.wait_synced().await;
         self.pods.wait_synced().await;
         let config = WorkerConfig { name: "deployment", workers, retries_max: Some(RETRIES_MAX) };
-        let queue = Arc::clone(&self.queue);
-        let store = self.api.store().clone();
-        run_workers(&store, queue, config, move |key| {
-            let controller = self.clone();
-            async move { controller.sync(&key).await }
-        })
-        .await;
+        let (store, queue) = (self.api.store().clone(), Arc::clone(&self.queue));
+        run_controller(self, &store, queue, config).await;
     }
 
     fn owner_of(&self, rs: &ReplicaSet) -> Option<Arc<Deployment>> {
@@ -983,5 +978,11 @@ impl DeploymentController {
         let options = WriteOptions { field_manager: Some(FIELD_MANAGER.into()), ..WriteOptions::default() };
         self.api.update(self.deployments_type, r.namespace(), r.name(), Subresource::Main, body, &options).await?;
         Ok(())
+    }
+}
+
+impl Reconcile for DeploymentController {
+    fn reconcile(&self, key: &ObjectKey) -> impl std::future::Future<Output = Result<Action, Status>> + Send {
+        self.sync(key)
     }
 }

@@ -78,6 +78,26 @@ pub struct WorkerConfig {
     pub retries_max: Option<u32>,
 }
 
+/// A controller's level-triggered sync of one key.
+pub trait Reconcile: Clone + Send + Sync + 'static {
+    /// Brings `key`'s object toward its spec from the current cached state.
+    fn reconcile(&self, key: &ObjectKey) -> impl Future<Output = Result<Action, Status>> + Send;
+}
+
+/// Runs `controller`'s reconciles on keys from `queue` until the store closes.
+pub async fn run_controller<C: Reconcile>(
+    controller: C,
+    store: &Store,
+    queue: Arc<WorkQueue<ObjectKey>>,
+    config: WorkerConfig,
+) {
+    run_workers(store, queue, config, move |key| {
+        let controller = controller.clone();
+        async move { controller.reconcile(&key).await }
+    })
+    .await;
+}
+
 /// Runs `config.workers` workers that reconcile keys from `queue` until the store closes (then
 /// the queue shuts down and the workers let go of their handles, so the store's directory can be
 /// opened again in the same process).
