@@ -576,9 +576,7 @@ impl Api {
             crate::defaults::apply_defaults(stored_rt.group, stored_rt.kind, &mut next);
             // Status writes never move the generation, even when they carry annotations (the
             // Deployment controller writes its revision annotation through /status).
-            if stored_rt.has_generation
-                && subresource == Subresource::Main
-                && generation_moves(stored_rt, &live, &next)
+            if stored_rt.has_generation && subresource == Subresource::Main && generation_moves(stored_rt, &live, &next)
             {
                 meta::metadata_mut(&mut next).insert("generation".into(), (meta::generation(&live) + 1).into());
             }

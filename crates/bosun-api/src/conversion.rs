@@ -183,7 +183,9 @@ fn hpa_v2_to_v1(object: Value, api_version: &str) -> Value {
         }
         let others: Vec<Value> = metrics
             .iter()
-            .filter(|m| !(is_cpu_resource(m) && m.pointer("/resource/target/averageUtilization").is_some_and(|u| !u.is_null())))
+            .filter(|m| {
+                !(is_cpu_resource(m) && m.pointer("/resource/target/averageUtilization").is_some_and(|u| !u.is_null()))
+            })
             .map(metric_spec_to_v1)
             .collect();
         if !others.is_empty() {
@@ -404,10 +406,8 @@ fn metric_spec_to_v2(metric: &Value) -> Value {
         "Resource" | "ContainerResource" => {
             let field = if kind == "Resource" { "resource" } else { "containerResource" };
             let utilization = at(field, "targetAverageUtilization");
-            let mut target = object_of(&[
-                ("averageUtilization", utilization),
-                ("averageValue", at(field, "targetAverageValue")),
-            ]);
+            let mut target =
+                object_of(&[("averageUtilization", utilization), ("averageValue", at(field, "targetAverageValue"))]);
             target["type"] = if utilization.is_some() { "Utilization" } else { "AverageValue" }.into();
             let mut source = object_of(&[("name", at(field, "name")), ("container", at(field, "container"))]);
             source["target"] = target;
@@ -637,7 +637,10 @@ mod tests {
         let behavior: Value = serde_json::from_str(annotations[BEHAVIOR_ANNOTATION].as_str().unwrap()).unwrap();
         assert_eq!(behavior["ScaleDown"]["Policies"][0]["PeriodSeconds"], 30, "upstream's internal field names");
         let metrics: Value = serde_json::from_str(annotations[METRICS_ANNOTATION].as_str().unwrap()).unwrap();
-        assert_eq!(metrics[0], json!({"type": "Resource", "resource": {"name": "memory", "targetAverageValue": "100Mi"}}));
+        assert_eq!(
+            metrics[0],
+            json!({"type": "Resource", "resource": {"name": "memory", "targetAverageValue": "100Mi"}})
+        );
         assert_eq!(metrics.as_array().unwrap().len(), 4);
         assert!(annotations.get(CONDITIONS_ANNOTATION).is_some());
         assert_eq!(to_storage(hpa_v1(), v1).unwrap(), v2, "everything comes back, the CPU target last");
@@ -683,5 +686,196 @@ mod tests {
         assert!(events.get("message").is_none() && events.get("involvedObject").is_none());
         assert_eq!(to_storage(events_v1(), events).unwrap(), core);
         assert_eq!(selector_field_path(events_v1(), "source"), "deprecatedSource.component");
+    }
+
+    /// The same objects through every path of [`crate::api::Api`].
+    mod through_the_api {
+        use super::*;
+        use crate::api::{Api, DeleteOptions, Deleted, ListParams, Subresource, WriteOptions};
+        use crate::patch::{PatchBody, PatchOptions, PatchType};
+        use crate::watch::{EventType, WatchParams};
+
+        async fn api() -> Api {
+            let store = bosun_store::Store::open_with(
+                std::sync::Arc::new(bosun_store::MemoryBackend::new()),
+                bosun_store::StoreConfig { compaction_interval: None, ..Default::default() },
+            )
+            .unwrap();
+            let api = Api::new(store);
+            api.bootstrap(6443).await.unwrap();
+            api
+        }
+
+        fn manager(name: &str) -> WriteOptions {
+            WriteOptions { field_manager: Some(name.into()), ..Default::default() }
+        }
+
+        fn hpa_v2() -> &'static ResourceType {
+            rt("autoscaling", "v2", "horizontalpodautoscalers")
+        }
+
+        fn web_hpa_v2() -> Value {
+            json!({
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "web"},
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                    "maxReplicas": 5,
+                    "metrics": [
+                        {"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "100Mi"}}},
+                        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}},
+                    ],
+                },
+            })
+        }
+
+        #[tokio::test]
+        async fn one_object_one_resource_version_in_both_hpa_versions() {
+            let api = api().await;
+            let created = api.create(hpa_v2(), "default", web_hpa_v2(), &manager("v2-writer")).await.unwrap();
+            assert_eq!(created["spec"]["minReplicas"], 1, "v2 defaults");
+            let v1 = api.get(hpa_v1(), "default", "web").unwrap();
+            assert_eq!(v1["apiVersion"], "autoscaling/v1");
+            assert_eq!(v1["spec"]["targetCPUUtilizationPercentage"], 60);
+            assert_eq!(v1["metadata"]["uid"], created["metadata"]["uid"]);
+            assert_eq!(v1["metadata"]["resourceVersion"], created["metadata"]["resourceVersion"]);
+            let listed = api.list(hpa_v1(), Some("default"), &ListParams::default(), &|_| true).unwrap().to_value();
+            assert_eq!(listed["apiVersion"], "autoscaling/v1");
+            assert_eq!(listed["items"][0]["spec"]["targetCPUUtilizationPercentage"], 60);
+
+            // A v1 read-modify-write (what `kubectl edit` does on a v1 client) keeps the memory
+            // metric, which only the annotation carries.
+            let mut edited = v1.clone();
+            edited["spec"]["targetCPUUtilizationPercentage"] = 75.into();
+            let updated =
+                api.update(hpa_v1(), "default", "web", Subresource::Main, edited, &manager("v1-writer")).await.unwrap();
+            assert_eq!(updated["spec"]["targetCPUUtilizationPercentage"], 75);
+            let v2 = api.get(hpa_v2(), "default", "web").unwrap();
+            assert_eq!(v2["metadata"]["resourceVersion"], updated["metadata"]["resourceVersion"]);
+            assert_eq!(v2["spec"]["metrics"][0]["resource"]["name"], "memory");
+            assert_eq!(v2["spec"]["metrics"][1]["resource"]["target"]["averageUtilization"], 75);
+            assert!(v2["metadata"].get("annotations").is_none(), "v2 keeps no carrier annotations");
+            let entries: Vec<(String, String)> = v2["metadata"]["managedFields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["manager"].as_str().unwrap().into(), e["apiVersion"].as_str().unwrap().into()))
+                .collect();
+            assert!(entries.contains(&("v2-writer".into(), "autoscaling/v2".into())), "{entries:?}");
+            assert!(entries.contains(&("v1-writer".into(), "autoscaling/v1".into())), "{entries:?}");
+
+            // Writing back what was read changes nothing.
+            let again = api.get(hpa_v1(), "default", "web").unwrap();
+            let same = api
+                .update(hpa_v1(), "default", "web", Subresource::Main, again.clone(), &manager("v1-writer"))
+                .await
+                .unwrap();
+            assert_eq!(same["metadata"]["resourceVersion"], again["metadata"]["resourceVersion"]);
+
+            // A strategic merge patch through v1 and the status subresource through v1.
+            let patch = PatchBody { patch_type: PatchType::Strategic, document: json!({"spec": {"maxReplicas": 9}}) };
+            let (patched, _) = api
+                .patch(hpa_v1(), "default", "web", Subresource::Main, patch, &PatchOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(patched["spec"]["maxReplicas"], 9);
+            let mut status = patched.clone();
+            status["status"] =
+                json!({"currentReplicas": 2, "desiredReplicas": 3, "currentCPUUtilizationPercentage": 40});
+            api.update(hpa_v1(), "default", "web", Subresource::Status, status, &WriteOptions::default())
+                .await
+                .unwrap();
+            let v2 = api.get(hpa_v2(), "default", "web").unwrap();
+            assert_eq!(v2["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"], 40);
+            assert_eq!(v2["spec"]["maxReplicas"], 9);
+
+            match api.delete(hpa_v1(), "default", "web", &DeleteOptions::default()).await.unwrap() {
+                Deleted::Status(status) => assert_eq!(status.code, 200),
+                Deleted::Object(object) => assert_eq!(object["apiVersion"], "autoscaling/v1"),
+            }
+            assert_eq!(api.get(hpa_v2(), "default", "web").unwrap_err().code, 404);
+        }
+
+        #[tokio::test]
+        async fn a_v1_watch_sees_changes_made_through_v2() {
+            let api = api().await;
+            let params = WatchParams { resource_version: Some(api.store().revision()), ..Default::default() };
+            let mut watch = api.watch(hpa_v1(), Some("default"), &params, None).unwrap();
+            let created = api.create(hpa_v2(), "default", web_hpa_v2(), &WriteOptions::default()).await.unwrap();
+            let added = watch.next().await.unwrap();
+            assert_eq!(added.event_type, EventType::Added);
+            let object = added.object_value();
+            assert_eq!(object["apiVersion"], "autoscaling/v1");
+            assert_eq!(object["spec"]["targetCPUUtilizationPercentage"], 60);
+            assert_eq!(object["metadata"]["resourceVersion"], created["metadata"]["resourceVersion"]);
+            let mut changed = created.clone();
+            changed["spec"]["maxReplicas"] = 7.into();
+            api.update(hpa_v2(), "default", "web", Subresource::Main, changed, &WriteOptions::default()).await.unwrap();
+            let modified = watch.next().await.unwrap();
+            assert_eq!(modified.event_type, EventType::Modified);
+            assert_eq!(modified.object_value()["spec"]["maxReplicas"], 7);
+            assert_eq!(modified.object_value()["apiVersion"], "autoscaling/v1");
+        }
+
+        #[tokio::test]
+        async fn events_are_one_set_under_both_groups_with_their_field_selectors() {
+            let api = api().await;
+            let core = rt("", "v1", "events");
+            let body = json!({
+                "apiVersion": "v1", "kind": "Event", "metadata": {"name": "web.1"},
+                "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "default"},
+                "reason": "ScalingReplicaSet", "message": "Scaled up replica set web-1 from 0 to 1", "type": "Normal",
+                "source": {"component": "deployment-controller"}, "count": 1,
+                "reportingComponent": "deployment-controller",
+            });
+            api.create(core, "default", body, &WriteOptions::default()).await.unwrap();
+            let body = json!({
+                "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "web.2"},
+                "eventTime": "2025-01-01T00:00:00.000000Z",
+                "regarding": {"kind": "Pod", "name": "web-1-abc", "namespace": "default"},
+                "reason": "Scheduled", "note": "Successfully assigned", "type": "Normal", "action": "Binding",
+                "reportingController": "bosun-scheduler", "reportingInstance": "bosun",
+            });
+            api.create(events_v1(), "default", body, &WriteOptions::default()).await.unwrap();
+
+            let core_list = api.list(core, Some("default"), &ListParams::default(), &|_| true).unwrap().to_value();
+            let notes: Vec<_> = core_list["items"].as_array().unwrap().iter().map(|e| e["message"].clone()).collect();
+            assert_eq!(notes.len(), 2);
+            assert_eq!(core_list["items"][1]["involvedObject"]["name"], "web-1-abc");
+            let events_list =
+                api.list(events_v1(), Some("default"), &ListParams::default(), &|_| true).unwrap().to_value();
+            assert_eq!(events_list["items"][0]["note"], "Scaled up replica set web-1 from 0 to 1");
+            assert_eq!(events_list["items"][0]["regarding"]["kind"], "Deployment");
+
+            let select = |rt: &ResourceType, selector: &'static str| {
+                let filter =
+                    crate::options::filter(rt, &|key| (key == "fieldSelector").then_some(selector)).unwrap().unwrap();
+                let list = api.list(rt, Some("default"), &ListParams::default(), &|o| filter(o)).unwrap().to_value();
+                list["items"].as_array().unwrap().iter().map(|e| e["metadata"]["name"].clone()).collect::<Vec<_>>()
+            };
+            assert_eq!(select(events_v1(), "regarding.kind=Pod"), ["web.2"]);
+            assert_eq!(select(events_v1(), "reportingController=deployment-controller"), ["web.1"]);
+            assert_eq!(select(events_v1(), "source=deployment-controller"), ["web.1"]);
+            assert_eq!(select(core, "involvedObject.kind=Pod"), ["web.2"]);
+        }
+
+        #[tokio::test]
+        async fn objects_stored_apart_by_older_versions_move_to_the_storage_version() {
+            let api = api().await;
+            let old = bosun_store::ObjectKey::new("autoscaling", "v1", "HorizontalPodAutoscaler", "default", "old");
+            let uid = uuid::Uuid::new_v4();
+            let body = json!({
+                "apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "old", "namespace": "default", "uid": uid.to_string()},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "old"}, "maxReplicas": 2, "targetCPUUtilizationPercentage": 30},
+            });
+            api.store().create(&old, uid, body.to_string().as_str()).await.unwrap();
+            assert_eq!(api.migrate_converted_views().await.unwrap(), 1);
+            assert!(api.store().get(&old).unwrap().is_none());
+            let moved = api.get(hpa_v2(), "default", "old").unwrap();
+            assert_eq!(moved["metadata"]["uid"], uid.to_string());
+            assert_eq!(moved["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 30);
+            assert_eq!(api.migrate_converted_views().await.unwrap(), 0, "nothing left to move");
+        }
     }
 }

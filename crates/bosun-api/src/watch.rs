@@ -278,26 +278,25 @@ impl ApiWatch {
 /// filter's transitions. Never shared with other watchers, whose version may differ. `None` when
 /// filtered out.
 fn convert_event(rt: &ResourceType, filter: Option<&ObjectFilter>, event: &bosun_store::Event) -> Option<WatchEvent> {
-        let served = |bytes: &Bytes| {
-            serde_json::from_slice::<Value>(bytes).ok().map(|object| conversion::from_storage(rt, object))
-        };
-        let now = served(&event.value);
-        let before = event.prev_value.as_ref().and_then(served);
-        let matches = |object: &Option<Value>| {
-            object.as_ref().is_some_and(|o| filter.is_none_or(|filter| filter(o)))
-        };
-        let (now_matches, before_matches) = (matches(&now), matches(&before));
-        let event_type = match event.kind {
-            EventKind::Added if now_matches => EventType::Added,
-            EventKind::Modified if now_matches && before_matches => EventType::Modified,
-            EventKind::Modified if now_matches => EventType::Added,
-            EventKind::Modified if before_matches => {
-                // Stopped matching: DELETED with the last matching state, at this revision.
-                let mut last = before.expect("it matched");
-                return Some(WatchEvent::new(EventType::Deleted, meta::stamp_revision(&mut last, event.revision)));
-            }
-            EventKind::Deleted if now_matches => EventType::Deleted,
-            _ => return None,
-        };
-        now.map(|object| WatchEvent::new(event_type, Bytes::from(serde_json::to_vec(&object).expect("JSON values serialize"))))
+    let served =
+        |bytes: &Bytes| serde_json::from_slice::<Value>(bytes).ok().map(|object| conversion::from_storage(rt, object));
+    let now = served(&event.value);
+    let before = event.prev_value.as_ref().and_then(served);
+    let matches = |object: &Option<Value>| object.as_ref().is_some_and(|o| filter.is_none_or(|filter| filter(o)));
+    let (now_matches, before_matches) = (matches(&now), matches(&before));
+    let event_type = match event.kind {
+        EventKind::Added if now_matches => EventType::Added,
+        EventKind::Modified if now_matches && before_matches => EventType::Modified,
+        EventKind::Modified if now_matches => EventType::Added,
+        EventKind::Modified if before_matches => {
+            // Stopped matching: DELETED with the last matching state, at this revision.
+            let mut last = before.expect("it matched");
+            return Some(WatchEvent::new(EventType::Deleted, meta::stamp_revision(&mut last, event.revision)));
+        }
+        EventKind::Deleted if now_matches => EventType::Deleted,
+        _ => return None,
+    };
+    now.map(|object| {
+        WatchEvent::new(event_type, Bytes::from(serde_json::to_vec(&object).expect("JSON values serialize")))
+    })
 }
