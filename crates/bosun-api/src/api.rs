@@ -5,6 +5,12 @@
 //! group/version/kind/namespace/name with `metadata.resourceVersion` stamped at the revision of
 //! each write (so reads need no re-serialization).
 //!
+//! A resource served in several versions is stored once, in its storage version (see
+//! [`crate::conversion`]): keys always name the storage version, and objects are converted at the
+//! edge. The write pipeline (status handling, defaulting, generation, validation, the no-op check)
+//! runs on the stored form; the caller's `change` and `managedFields` see the served form, so
+//! entries record the apiVersion the manager used, as upstream.
+//!
 //! Order of checks for a write (which error wins, as upstream): body shape and kind (400) →
 //! namespace/name consistency (400) → namespace existence (404) and termination (403) →
 //! defaulting and validation (422) → preconditions (409) → write.
@@ -19,6 +25,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
+use crate::conversion;
 use crate::field_validation::{self, FieldValidation};
 use crate::managed_fields::{self, Tracking};
 use crate::meta;
@@ -204,9 +211,30 @@ fn manager(options: &WriteOptions) -> &str {
     options.field_manager.as_deref().unwrap_or("")
 }
 
+/// The store key of an object of `rt`: always under the storage version's type.
 fn key(rt: &ResourceType, namespace: &str, name: &str) -> ObjectKey {
     let namespace = if rt.namespaced { namespace } else { "" };
-    ObjectKey::new(rt.group, rt.version, rt.kind, namespace, name)
+    let stored = conversion::storage_type(rt);
+    ObjectKey::new(stored.group, stored.version, stored.kind, namespace, name)
+}
+
+/// The key prefix of `rt`'s objects in one namespace or all.
+pub(crate) fn prefix(rt: &ResourceType, namespace: Option<&str>) -> Result<KeyPrefix, Status> {
+    let stored = conversion::storage_type(rt);
+    match namespace.filter(|_| rt.namespaced) {
+        Some(ns) => KeyPrefix::namespace(stored.group, stored.version, stored.kind, ns),
+        None => KeyPrefix::kind(stored.group, stored.version, stored.kind),
+    }
+    .map_err(|e| Status::bad_request(e.to_string()))
+}
+
+/// Stored bytes as `rt`'s served version: the same bytes unless `rt` converts.
+pub(crate) fn served_bytes(rt: &ResourceType, stored: Bytes) -> Result<Bytes, Status> {
+    if !conversion::converts(rt) {
+        return Ok(stored);
+    }
+    let object = conversion::from_storage(rt, parse(&stored)?);
+    Ok(Bytes::from(serde_json::to_vec(&object).expect("JSON values serialize")))
 }
 
 fn namespace_key(name: &str) -> ObjectKey {
@@ -276,18 +304,22 @@ impl Api {
 
     /// Reads one object.
     pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
-        self.get_bytes(rt, namespace, name).and_then(|bytes| parse(&bytes))
-    }
-
-    /// Reads one object as stored bytes.
-    pub fn get_bytes(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Bytes, Status> {
         match self.inner.store.get(&key(rt, namespace, name)).map_err(storage_failure)? {
-            Some(found) => Ok(found.value),
+            Some(found) => Ok(conversion::from_storage(rt, parse(&found.value)?)),
             None => Err(Status::not_found(rt.plural, rt.group, name)),
         }
     }
 
-    /// Lists objects of one type, in one namespace or all (`None`), filtered by `filter`.
+    /// Reads one object as bytes: the stored ones, unless `rt` is a converted view.
+    pub fn get_bytes(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Bytes, Status> {
+        match self.inner.store.get(&key(rt, namespace, name)).map_err(storage_failure)? {
+            Some(found) => served_bytes(rt, found.value),
+            None => Err(Status::not_found(rt.plural, rt.group, name)),
+        }
+    }
+
+    /// Lists objects of one type, in one namespace or all (`None`), filtered by `filter` (which
+    /// sees each object in `rt`'s served version).
     pub fn list(
         &self,
         rt: &ResourceType,
@@ -295,13 +327,8 @@ impl Api {
         params: &ListParams,
         filter: &dyn Fn(&Value) -> bool,
     ) -> Result<ObjectList, Status> {
-        let prefix = match namespace.filter(|_| rt.namespaced) {
-            Some(ns) => KeyPrefix::namespace(rt.group, rt.version, rt.kind, ns),
-            None => KeyPrefix::kind(rt.group, rt.version, rt.kind),
-        }
-        .map_err(|e| Status::bad_request(e.to_string()))?;
         let request = ListRequest {
-            prefix,
+            prefix: prefix(rt, namespace)?,
             revision: params.exact_revision,
             limit: params.limit,
             continue_token: params.continue_token.clone(),
@@ -310,7 +337,10 @@ impl Api {
         let page = self
             .inner
             .store
-            .list(&request, |item| serde_json::from_slice::<Value>(&item.value).is_ok_and(|object| filter(&object)))
+            .list(&request, |item| {
+                serde_json::from_slice::<Value>(&item.value)
+                    .is_ok_and(|object| filter(&conversion::from_storage(rt, object)))
+            })
             .map_err(|error| match error {
                 StoreError::Expired { .. } if params.continue_token.is_some() => Status::expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
@@ -324,7 +354,7 @@ impl Api {
             resource_version: page.revision,
             continue_token: page.continue_token,
             remaining_item_count: page.remaining.filter(|n| *n > 0),
-            items: page.items.into_iter().map(|item| item.value).collect(),
+            items: page.items.into_iter().map(|item| served_bytes(rt, item.value)).collect::<Result<_, _>>()?,
         })
     }
 
@@ -376,17 +406,19 @@ impl Api {
         }
         let generate_name = object_meta.get("generateName").and_then(Value::as_str).map(str::to_string);
         let fixed_name = object_meta.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).map(str::to_string);
-        if rt.has_status {
-            reset_status(rt, &mut body);
+        let stored_rt = conversion::storage_type(rt);
+        let mut body = conversion::to_storage(rt, body)?;
+        if stored_rt.has_status {
+            reset_status(stored_rt, &mut body);
         }
-        crate::defaults::apply_defaults(rt.group, rt.kind, &mut body);
-        if rt.has_generation {
+        crate::defaults::apply_defaults(stored_rt.group, stored_rt.kind, &mut body);
+        if stored_rt.has_generation {
             meta::metadata_mut(&mut body).insert("generation".into(), 1.into());
         }
         // The creator owns what it set; upstream records it before the server fills in uid,
         // timestamps and name-dependent defaults.
         if tracking == Tracking::Update {
-            managed_fields::record_update(rt, Subresource::Main, None, &mut body, manager(options), &self.now());
+            self.record_update_served(rt, Subresource::Main, None, &mut body, options);
         }
         let attempts = if fixed_name.is_none() && generate_name.is_some() { GENERATE_NAME_ATTEMPTS } else { 1 };
         for attempt in 0..attempts {
@@ -402,8 +434,8 @@ impl Api {
             object_meta.insert("uid".into(), uid.to_string().into());
             object_meta.insert("creationTimestamp".into(), self.now().into());
             // Defaults that depend on the name or uid (a Job's generated selector, for example).
-            crate::defaults::prepare_for_create(rt.group, rt.kind, &mut object);
-            let errors = validate(rt, &object, None);
+            crate::defaults::prepare_for_create(stored_rt.group, stored_rt.kind, &mut object);
+            let errors = validate(stored_rt, &object, None);
             if !errors.is_empty() {
                 return Err(Status::invalid(rt.kind, rt.group, &name, &errors));
             }
@@ -411,12 +443,12 @@ impl Api {
             if options.dry_run {
                 return match self.inner.store.get(&key).map_err(storage_failure)? {
                     Some(_) => Err(Status::already_exists(rt.plural, rt.group, &name)),
-                    None => Ok(object),
+                    None => Ok(conversion::from_storage(rt, object)),
                 };
             }
             let stamped = NewValue::stamped(move |revision| meta::stamp_revision(&mut object, revision));
             match self.inner.store.create(&key, uid, stamped).await {
-                Ok(written) => return parse(&written.value),
+                Ok(written) => return Ok(conversion::from_storage(rt, parse(&written.value)?)),
                 Err(StoreError::AlreadyExists) if attempt + 1 < attempts => continue,
                 Err(StoreError::AlreadyExists) => {
                     let mut status = Status::already_exists(rt.plural, rt.group, &name);
@@ -525,41 +557,44 @@ impl Api {
         mut change: impl FnMut(&Value) -> Result<Value, Status>,
     ) -> Result<Value, Status> {
         let key = key(rt, namespace, name);
+        let stored_rt = conversion::storage_type(rt);
+        let converts = conversion::converts(rt);
         for _ in 0..UPDATE_ATTEMPTS_MAX {
             let Some(stored) = self.inner.store.get(&key).map_err(storage_failure)? else {
                 return Err(Status::not_found(rt.plural, rt.group, name));
             };
-            let current = parse(&stored.value)?;
-            let requested = change(&current)?;
+            // `live` is the stored form; `current` what the caller sees, in its version.
+            let live = parse(&stored.value)?;
+            let served = converts.then(|| conversion::from_storage(rt, live.clone()));
+            let current = served.as_ref().unwrap_or(&live);
+            let requested = change(current)?;
             // A server-side apply put its entries on what it returned: they stand whatever else
             // the endpoint keeps from the stored object.
             let applied = (tracking == Tracking::Applied).then(|| managed_fields::list_of(&requested));
-            let mut next = prepare_update(rt, subresource, &current, requested);
-            crate::defaults::apply_defaults(rt.group, rt.kind, &mut next);
+            let requested = conversion::to_storage(rt, requested)?;
+            let mut next = prepare_update(stored_rt, subresource, &live, requested);
+            crate::defaults::apply_defaults(stored_rt.group, stored_rt.kind, &mut next);
             // Status writes never move the generation, even when they carry annotations (the
             // Deployment controller writes its revision annotation through /status).
-            if rt.has_generation && subresource == Subresource::Main && generation_moves(rt, &current, &next) {
-                meta::metadata_mut(&mut next).insert("generation".into(), (meta::generation(&current) + 1).into());
+            if stored_rt.has_generation && subresource == Subresource::Main && generation_moves(stored_rt, &live, &next)
+            {
+                meta::metadata_mut(&mut next).insert("generation".into(), (meta::generation(&live) + 1).into());
             }
             match applied {
                 Some(list) => managed_fields::set_list(&mut next, list),
-                None => managed_fields::record_update(
-                    rt,
-                    subresource,
-                    Some(&current),
-                    &mut next,
-                    manager(options),
-                    &self.now(),
-                ),
+                None => self.record_update_served(rt, subresource, Some(current), &mut next, options),
             }
             // Moving only managedFields timestamps is not a write: the no-op check below holds.
-            managed_fields::keep_live_when_only_times_moved(&current, &mut next);
-            let errors = validate(rt, &next, Some(&current));
+            managed_fields::keep_live_when_only_times_moved(&live, &mut next);
+            let errors = validate(stored_rt, &next, Some(&live));
             if !errors.is_empty() {
                 return Err(Status::invalid(rt.kind, rt.group, name, &errors));
             }
-            if same_object(&current, &next) || options.dry_run {
-                return Ok(if options.dry_run { next } else { current });
+            if options.dry_run {
+                return Ok(conversion::from_storage(rt, next));
+            }
+            if same_object(&live, &next) {
+                return Ok(served.unwrap_or(live));
             }
             // Removing the last finalizer of an object being deleted deletes it (for a namespace,
             // also the last of `spec.finalizers`).
@@ -571,22 +606,56 @@ impl Api {
                 let preconditions = Preconditions { mod_revision: Some(stored.mod_revision), uid: None };
                 let last_state = stamp_last_state(next.clone());
                 match settle(self.inner.store.delete(&key, preconditions, last_state).await, rt, name)? {
-                    Cas::Written(_) => return Ok(next),
+                    Cas::Written(_) => return Ok(conversion::from_storage(rt, next)),
                     Cas::Retry => continue,
                 }
             }
             let stamped = NewValue::stamped(move |revision| meta::stamp_revision(&mut next, revision));
             match settle(self.inner.store.update(&key, Some(stored.mod_revision), stamped).await, rt, name)? {
-                Cas::Written(written) => return parse(&written.value),
+                Cas::Written(written) => return Ok(conversion::from_storage(rt, parse(&written.value)?)),
                 Cas::Retry => continue,
             }
         }
         Err(Status::conflict(rt.plural, rt.group, name, "too many concurrent writers; retry"))
     }
 
+    /// Records an ordinary write by `options`' manager on `next` (the stored form), computed on
+    /// `rt`'s served form (`live` is the served current object), so that the entry names the
+    /// apiVersion and the fields the manager wrote, as upstream.
+    fn record_update_served(
+        &self,
+        rt: &ResourceType,
+        subresource: Subresource,
+        live: Option<&Value>,
+        next: &mut Value,
+        options: &WriteOptions,
+    ) {
+        if !conversion::converts(rt) {
+            managed_fields::record_update(rt, subresource, live, next, manager(options), &self.now());
+            return;
+        }
+        let mut served = conversion::from_storage(rt, next.clone());
+        managed_fields::record_update(rt, subresource, live, &mut served, manager(options), &self.now());
+        managed_fields::set_list(next, managed_fields::list_of(&served));
+    }
+
     /// Deletes an object: at once, or by setting `deletionTimestamp` when finalizers (including
     /// the one a propagation policy adds) must run first.
     pub async fn delete(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<Deleted, Status> {
+        Ok(match self.delete_stored(rt, namespace, name, options).await? {
+            Deleted::Object(object) => Deleted::Object(conversion::from_storage(rt, object)),
+            status => status,
+        })
+    }
+
+    /// [`Api::delete`], answering with the object in its stored form.
+    async fn delete_stored(
         &self,
         rt: &ResourceType,
         namespace: &str,
@@ -733,8 +802,10 @@ impl Api {
 
     /// Creates what a cluster has from its first start: the namespaces `default`, `kube-system`,
     /// `kube-public` and `kube-node-lease`, and the `kubernetes` Service in `default`. Existing
-    /// objects are left alone, so this is safe at every start.
+    /// objects are left alone, so this is safe at every start. Data written before Bosun converted
+    /// between versions is moved to the storage version first ([`Api::migrate_converted_views`]).
     pub async fn bootstrap(&self, api_port: u16) -> Result<(), Status> {
+        self.migrate_converted_views().await?;
         let namespaces = crate::registry::find("", "v1", "namespaces").expect("namespaces are registered");
         let services = crate::registry::find("", "v1", "services").expect("services are registered");
         let options = WriteOptions { field_manager: Some("bosun".into()), ..Default::default() };
@@ -763,6 +834,46 @@ impl Api {
             Err(status) if status.code == 409 => Ok(()),
             Err(status) => Err(status),
         }
+    }
+
+    /// Moves objects that older data directories keep under a converted view's own key
+    /// (`autoscaling/v1` HPAs, `events.k8s.io/v1` Events, stored apart before Bosun converted) to
+    /// the storage version's key, converted, with their uid; they get a new resourceVersion. An
+    /// object already under the storage key wins. Returns how many were moved; once done, each
+    /// start finds nothing to move.
+    pub async fn migrate_converted_views(&self) -> Result<usize, Status> {
+        let mut moved = 0;
+        for rt in crate::registry::all().iter().filter(|rt| conversion::converts(rt)) {
+            let prefix = KeyPrefix::kind(rt.group, rt.version, rt.kind).map_err(|e| Status::internal(e.to_string()))?;
+            let page = self.inner.store.list(&ListRequest::all(prefix), |_| true).map_err(storage_failure)?;
+            for item in page.items {
+                let old_key = item.object_key().map_err(|e| Status::internal(e.to_string()))?;
+                let converted = parse(&item.value).and_then(|object| conversion::to_storage(rt, object));
+                match converted {
+                    Ok(object) => {
+                        let mut object = object;
+                        let new_key = key(rt, &old_key.namespace, &old_key.name);
+                        let stamped = NewValue::stamped(move |revision| meta::stamp_revision(&mut object, revision));
+                        match self.inner.store.create(&new_key, item.uid, stamped).await {
+                            Ok(_) => moved += 1,
+                            Err(StoreError::AlreadyExists) => {
+                                tracing::warn!(key = %old_key, "dropping an object stored apart: the storage version has one of the same name");
+                            }
+                            Err(other) => return Err(storage_failure(other)),
+                        }
+                    }
+                    Err(status) => {
+                        tracing::warn!(key = %old_key, error = %status.message, "dropping an object stored apart that does not convert");
+                    }
+                }
+                let preconditions = Preconditions { mod_revision: Some(item.mod_revision), uid: None };
+                match self.inner.store.delete(&old_key, preconditions, LastState::AsStored).await {
+                    Ok(_) | Err(StoreError::NotFound) | Err(StoreError::Conflict { .. }) => {}
+                    Err(other) => return Err(storage_failure(other)),
+                }
+            }
+        }
+        Ok(moved)
     }
 
     fn deleted_response(&self, rt: &ResourceType, last: Value) -> Deleted {

@@ -97,6 +97,8 @@ pub fn apply_defaults(group: &str, kind: &str, object: &mut Value) {
         ("", "ReplicationController") => replication_controller(root),
         ("", "Service") => service(root),
         ("", "Namespace") => namespace(root),
+        // The stored version's defaults: the API defaults objects after converting them to it.
+        ("autoscaling", "HorizontalPodAutoscaler") => horizontal_pod_autoscaler_v2(root),
         _ => {}
     }
 }
@@ -172,6 +174,29 @@ fn default_number(map: &mut Map<String, Value>, key: &str, value: i64) {
 
 fn text<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
     map.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+// ---------------------------------------------------------------------------------------------
+// autoscaling/v2
+// ---------------------------------------------------------------------------------------------
+
+/// `minReplicas` 1 and, without any metric, the 80% CPU utilization target (upstream's v2
+/// defaults; the `behavior` rules are not filled in).
+fn horizontal_pod_autoscaler_v2(root: &mut Map<String, Value>) {
+    let Some(spec) = child(root, "spec") else { return };
+    default_unset(spec, "minReplicas", 1);
+    if spec.get("metrics").is_none_or(|m| m.is_null() || m.as_array().is_some_and(Vec::is_empty)) {
+        spec.insert(
+            "metrics".into(),
+            json!([{
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": crate::conversion::DEFAULT_CPU_UTILIZATION},
+                },
+            }]),
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

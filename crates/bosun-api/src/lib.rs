@@ -4,6 +4,7 @@
 //! - [`api::Api`]: the verbs (create, get, list, update, patch, delete, watch, status, scale), on
 //!   JSON values for any registered type; [`client::TypedApi`]: the same on k8s-openapi types.
 //! - [`registry`] and [`discovery`]: the built-in resource types and their discovery documents.
+//! - [`conversion`]: the served versions of one resource as views of its stored version.
 //! - [`defaults`], [`validation`], [`metadata_rules`]: what a write is checked and completed with.
 //! - [`openapi`], [`field_validation`]: the types' schemas, and `fieldValidation` (unknown and
 //!   duplicate fields) checked against them.
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod client;
 pub mod clock;
+pub mod conversion;
 pub mod defaults;
 pub mod discovery;
 pub mod field_validation;

@@ -50,6 +50,20 @@ pub fn selectable_fields(rt: &ResourceType) -> &'static [&'static str] {
             "source",
             "type",
         ],
+        // Upstream's field label conversion for the same objects, in this version's names.
+        ("events.k8s.io", "Event") => &[
+            "regarding.kind",
+            "regarding.namespace",
+            "regarding.name",
+            "regarding.uid",
+            "regarding.apiVersion",
+            "regarding.resourceVersion",
+            "regarding.fieldPath",
+            "reason",
+            "reportingController",
+            "source",
+            "type",
+        ],
         ("", "Secret") => &["type"],
         ("", "Service") => &["spec.clusterIP", "spec.type"],
         ("", "Node") => &["spec.unschedulable"],
@@ -99,10 +113,13 @@ pub fn filter(rt: &ResourceType, query: QueryLookup<'_>) -> Result<Option<Object
     if labels.is_none() && fields.is_none() {
         return Ok(None);
     }
+    let rt = *rt;
     Ok(Some(Arc::new(move |object: &Value| {
         let labels_match = labels.as_ref().is_none_or(|selector| selector.matches(&crate::meta::labels(object)));
         labels_match
-            && fields.as_ref().is_none_or(|selector| selector.matches(|field| Some(field_value(object, field))))
+            && fields.as_ref().is_none_or(|selector| {
+                selector.matches(|field| Some(field_value(object, crate::conversion::selector_field_path(&rt, field))))
+            })
     })))
 }
 

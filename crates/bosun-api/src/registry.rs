@@ -25,7 +25,7 @@
 //! * What the API layer needs: whether the main endpoint keeps status ([`ResourceType::has_status`]),
 //!   whether the server owns `metadata.generation`, whether DELETE answers with the object, which
 //!   name rule applies, and which version upstream persists the resource in (for
-//!   `storageVersionHash`).
+//!   `storageVersionHash`, and for the store keys of converted views: see [`crate::conversion`]).
 //!
 //! # Order
 //!
@@ -134,7 +134,8 @@ pub struct ResourceType {
     /// The group-version upstream persists objects in; `storageVersionHash` is computed from it.
     /// It differs from the served version for `autoscaling/v1` HPAs (stored as `autoscaling/v2`),
     /// `events.k8s.io` Events (stored as core `v1` Events) and CRDs (stored as
-    /// `apiextensions.k8s.io/v1beta1`): upstream serves those as views of the same objects.
+    /// `apiextensions.k8s.io/v1beta1`): upstream serves those as views of the same objects, and so
+    /// does Bosun where it serves the storage version ([`crate::conversion::storage_type`]).
     /// `None` for types that are never persisted (reviews, `bindings`, `componentstatuses`).
     pub storage: Option<GroupVersion>,
     /// The type has a `status` subresource: writes to the main endpoint keep the stored status,

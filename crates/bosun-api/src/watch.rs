@@ -10,17 +10,20 @@
 //! - With a selector: an object that starts matching arrives as `ADDED`, one that stops matching
 //!   as `DELETED` carrying its last matching state at the revision of the change.
 //!
-//! Unfiltered events are encoded once per store event and shared by every watcher.
+//! Unfiltered events are encoded once per store event and shared by every watcher. A watch on a
+//! converted view (`autoscaling/v1` HPAs, `events.k8s.io/v1` Events) follows the storage
+//! version's keys, so it sees writes made through every version, each event converted for it.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bosun_store::{EventKind, KeyPrefix, WatchItem, WatchRequest};
+use bosun_store::{EventKind, WatchItem, WatchRequest};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::api::{Api, ListParams, api_version};
+use crate::api::{Api, ListParams, api_version, prefix};
+use crate::conversion;
 use crate::meta;
 use crate::registry::ResourceType;
 use crate::status::Status;
@@ -114,6 +117,8 @@ pub struct ApiWatch {
     filter: Option<ObjectFilter>,
     kind: &'static str,
     api_version: String,
+    /// The served type, when it is a converted view: events are converted one by one.
+    converted: Option<&'static ResourceType>,
     ended: bool,
 }
 
@@ -133,6 +138,7 @@ impl Api {
             filter: filter.clone(),
             kind: rt.kind,
             api_version: api_version(rt),
+            converted: conversion::converts(rt).then_some(rt),
             ended: false,
         };
         let replay = match (params.send_initial_events, params.resource_version) {
@@ -164,12 +170,7 @@ impl Api {
                 _ => self.store().revision(),
             }
         };
-        let prefix = match namespace.filter(|_| rt.namespaced) {
-            Some(ns) => KeyPrefix::namespace(rt.group, rt.version, rt.kind, ns),
-            None => KeyPrefix::kind(rt.group, rt.version, rt.kind),
-        }
-        .map_err(|e| Status::bad_request(e.to_string()))?;
-        let mut request = WatchRequest::new(prefix, start);
+        let mut request = WatchRequest::new(prefix(rt, namespace)?, start);
         if params.allow_bookmarks {
             request.progress_interval = Some(params.bookmark_interval.unwrap_or(Duration::from_secs(60)));
         }
@@ -232,6 +233,12 @@ impl ApiWatch {
                     return Some(WatchEvent::new(EventType::Bookmark, Bytes::from(bookmark.to_string())));
                 }
                 WatchItem::Event(event) => {
+                    if let Some(rt) = self.converted {
+                        if let Some(converted) = convert_event(rt, self.filter.as_ref(), &event) {
+                            return Some(converted);
+                        }
+                        continue;
+                    }
                     let Some(filter) = &self.filter else {
                         let event_type = match event.kind {
                             EventKind::Added => EventType::Added,
@@ -265,4 +272,31 @@ impl ApiWatch {
             }
         }
     }
+}
+
+/// A store event as watchers of the converted view `rt` see it: converted, then through the
+/// filter's transitions. Never shared with other watchers, whose version may differ. `None` when
+/// filtered out.
+fn convert_event(rt: &ResourceType, filter: Option<&ObjectFilter>, event: &bosun_store::Event) -> Option<WatchEvent> {
+    let served =
+        |bytes: &Bytes| serde_json::from_slice::<Value>(bytes).ok().map(|object| conversion::from_storage(rt, object));
+    let now = served(&event.value);
+    let before = event.prev_value.as_ref().and_then(served);
+    let matches = |object: &Option<Value>| object.as_ref().is_some_and(|o| filter.is_none_or(|filter| filter(o)));
+    let (now_matches, before_matches) = (matches(&now), matches(&before));
+    let event_type = match event.kind {
+        EventKind::Added if now_matches => EventType::Added,
+        EventKind::Modified if now_matches && before_matches => EventType::Modified,
+        EventKind::Modified if now_matches => EventType::Added,
+        EventKind::Modified if before_matches => {
+            // Stopped matching: DELETED with the last matching state, at this revision.
+            let mut last = before.expect("it matched");
+            return Some(WatchEvent::new(EventType::Deleted, meta::stamp_revision(&mut last, event.revision)));
+        }
+        EventKind::Deleted if now_matches => EventType::Deleted,
+        _ => return None,
+    };
+    now.map(|object| {
+        WatchEvent::new(event_type, Bytes::from(serde_json::to_vec(&object).expect("JSON values serialize")))
+    })
 }

@@ -81,8 +81,8 @@
 //! # Differences from upstream
 //!
 //! - Owners are found in a snapshot index by uid, then checked by group, kind, namespace and name
-//!   (any stored version of the kind counts, since Bosun keeps each served version's objects
-//!   apart); upstream GETs the owner live. Same answer: a uid is never reused.
+//!   (an owner reference may name any served version: objects live under their storage
+//!   version's key); upstream GETs the owner live. Same answer: a uid is never reused.
 //! - No events are recorded (upstream reports `OwnerRefInvalidNamespace`); unresolvable references
 //!   keep the dependent silently.
 //! - References are removed by a read-modify-write keyed by uid, not by a strategic merge patch;
@@ -533,6 +533,8 @@ impl Graph {
         let Some(owner_rt) = registry::find_gvk(group, version, &owner.kind).filter(|rt| rt.storage.is_some()) else {
             return Resolved::Unresolvable;
         };
+        // Nodes carry the type of their key: the storage version's.
+        let owner_rt = bosun_api::conversion::storage_type(owner_rt);
         if owner_rt.namespaced && !dependent.target.rt.namespaced {
             return Resolved::Unresolvable;
         }

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use bosun_api::api::{Api, DeleteOptions, ListParams, Propagation, WriteOptions};
-use bosun_api::registry;
+use bosun_api::registry::{self, ResourceType};
 use bosun_api::watch::WatchParams;
 use serde_json::Value;
 
@@ -67,8 +67,10 @@ pub async fn pass(api: &Api) -> Result<bool, bosun_api::status::Status> {
 async fn purge(api: &Api, namespace: &str) -> Result<bool, bosun_api::status::Status> {
     let mut empty = true;
     let options = DeleteOptions { propagation: Some(Propagation::Background), ..DeleteOptions::default() };
-    // Every stored namespaced type (Bosun keeps each served version's objects apart).
-    for rt in registry::all().iter().filter(|rt| rt.namespaced && rt.storage.is_some() && rt.supports("delete")) {
+    // Every stored namespaced type, once: a converted view (autoscaling/v1 HPAs, events.k8s.io
+    // Events) lists the objects of its storage version again.
+    let stored = |rt: &&ResourceType| rt.storage.is_some() && !bosun_api::conversion::converts(rt);
+    for rt in registry::all().iter().filter(|rt| rt.namespaced && rt.supports("delete")).filter(stored) {
         let list = api.list(rt, Some(namespace), &ListParams::default(), &|_| true)?;
         for item in &list.items {
             empty = false;

@@ -533,3 +533,48 @@ fn the_kubernetes_service_has_the_api_servers_address_as_its_endpoints() {
     ]);
     assert_eq!(slice, format!("127.0.0.1 {port}"));
 }
+
+#[test]
+fn kubectl_autoscale_creates_a_v2_hpa_that_reads_as_v1_with_its_cpu_target() {
+    let server = Server::start(&[]);
+    server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+    let created = server.ok(&["autoscale", "deployment", "kubia", "--min=2", "--max=5", "--cpu-percent=60"]);
+    assert_eq!(created.trim(), "horizontalpodautoscaler.autoscaling/kubia autoscaled");
+    // The full resource name: kubectl expands a short name (`hpa.v1.autoscaling`) to the group's
+    // preferred version, as it does against any cluster.
+    let v1 = server.ok(&["get", "horizontalpodautoscalers.v1.autoscaling", "kubia", "-o", "yaml"]);
+    for expected in ["apiVersion: autoscaling/v1", "targetCPUUtilizationPercentage: 60", "maxReplicas: 5"] {
+        assert!(v1.contains(expected), "{expected} missing from:\n{v1}");
+    }
+    let v2 = server.ok(&["get", "horizontalpodautoscalers.v2.autoscaling", "kubia", "-o", "yaml"]);
+    assert!(v2.contains("averageUtilization: 60") && v2.contains("apiVersion: autoscaling/v2"), "{v2}");
+    let uid = |version: &str| {
+        server.ok(&[
+            "get",
+            &format!("horizontalpodautoscalers.{version}.autoscaling"),
+            "kubia",
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ])
+    };
+    assert_eq!(uid("v1"), uid("v2"), "one object");
+    let table = server.ok(&["get", "hpa"]);
+    assert!(
+        table.lines().nth(1).is_some_and(|l| l.starts_with("kubia ") && l.contains("cpu: <unknown>/60%")),
+        "{table}"
+    );
+}
+
+#[test]
+fn kubectl_events_lists_the_events_bosuns_controllers_write() {
+    let server = Server::start(&[]);
+    server.ok_stdin(&["create", "-f", "-"], KUBIA_V1);
+    server.ok(&["rollout", "status", "deployment", "kubia", "--timeout=60s"]);
+    let events = server.ok(&["events"]);
+    assert!(
+        events.lines().any(|l| l.contains("ScalingReplicaSet") && l.contains("Deployment/kubia")),
+        "no ScalingReplicaSet event for the Deployment:\n{events}"
+    );
+    let through_events_api = server.ok(&["get", "events.v1.events.k8s.io", "-o", "jsonpath={.items[*].reason}"]);
+    assert!(through_events_api.contains("ScalingReplicaSet"), "{through_events_api}");
+}
