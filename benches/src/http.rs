@@ -92,7 +92,7 @@ impl Creator for HttpPods {
 
 impl WatchedStore for HttpPods {
     async fn revision(&self) -> BenchResult<u64> {
-        Ok(self.inner.api.store().revision())
+        Ok(self.inner.api.store().current_revision().await?)
     }
 
     async fn spawn_watchers(

@@ -19,7 +19,9 @@ mod binding;
 
 use std::sync::Arc;
 
-use bosun_store::{KeyPrefix, LastState, ListRequest, NewValue, ObjectKey, Preconditions, Store, StoreError};
+use bosun_store::{
+    KeyPrefix, LastState, ListRequest, NewValue, ObjectKey, Preconditions, SharedStorage, Storage, StoreError,
+};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -197,7 +199,7 @@ pub struct Api {
 }
 
 struct ApiInner {
-    store: Store,
+    store: SharedStorage,
     clock: Arc<dyn Clock>,
 }
 
@@ -279,17 +281,22 @@ fn storage_failure(error: StoreError) -> Status {
 
 impl Api {
     /// The API over `store`, on the system clock.
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: impl Storage) -> Self {
         Self::with_clock(store, Arc::new(SystemClock))
     }
 
     /// The API over `store`, reading time from `clock`.
-    pub fn with_clock(store: Store, clock: Arc<dyn Clock>) -> Self {
+    pub fn with_clock(store: impl Storage, clock: Arc<dyn Clock>) -> Self {
+        Self::on_shared(Arc::new(store), clock)
+    }
+
+    /// The API over a store handle shared with others (several APIs over one etcd, say).
+    pub fn on_shared(store: SharedStorage, clock: Arc<dyn Clock>) -> Self {
         Api { inner: Arc::new(ApiInner { store, clock }) }
     }
 
     /// The store underneath.
-    pub fn store(&self) -> &Store {
+    pub fn store(&self) -> &SharedStorage {
         &self.inner.store
     }
 
@@ -303,16 +310,16 @@ impl Api {
     }
 
     /// Reads one object.
-    pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
-        match self.inner.store.get(&key(rt, namespace, name)).map_err(storage_failure)? {
+    pub async fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
+        match self.inner.store.get(&key(rt, namespace, name)).await.map_err(storage_failure)? {
             Some(found) => Ok(conversion::from_storage(rt, parse(&found.value)?)),
             None => Err(Status::not_found(rt.plural, rt.group, name)),
         }
     }
 
     /// Reads one object as bytes: the stored ones, unless `rt` is a converted view.
-    pub fn get_bytes(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Bytes, Status> {
-        match self.inner.store.get(&key(rt, namespace, name)).map_err(storage_failure)? {
+    pub async fn get_bytes(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Bytes, Status> {
+        match self.inner.store.get(&key(rt, namespace, name)).await.map_err(storage_failure)? {
             Some(found) => served_bytes(rt, found.value),
             None => Err(Status::not_found(rt.plural, rt.group, name)),
         }
@@ -320,12 +327,12 @@ impl Api {
 
     /// Lists objects of one type, in one namespace or all (`None`), filtered by `filter` (which
     /// sees each object in `rt`'s served version).
-    pub fn list(
+    pub async fn list(
         &self,
         rt: &ResourceType,
         namespace: Option<&str>,
         params: &ListParams,
-        filter: &dyn Fn(&Value) -> bool,
+        filter: &(dyn Fn(&Value) -> bool + Send + Sync),
     ) -> Result<ObjectList, Status> {
         let request = ListRequest {
             prefix: prefix(rt, namespace)?,
@@ -337,10 +344,11 @@ impl Api {
         let page = self
             .inner
             .store
-            .list(&request, |item| {
+            .list(&request, &|item| {
                 serde_json::from_slice::<Value>(&item.value)
                     .is_ok_and(|object| filter(&conversion::from_storage(rt, object)))
             })
+            .await
             .map_err(|error| match error {
                 StoreError::Expired { .. } if params.continue_token.is_some() => Status::expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
@@ -394,7 +402,7 @@ impl Api {
         tracking: Tracking,
     ) -> Result<Value, Status> {
         check_kind(rt, &mut body)?;
-        let namespace = self.check_namespace_for_write(rt, namespace, &mut body, true)?;
+        let namespace = self.check_namespace_for_write(rt, namespace, &mut body, true).await?;
         let object_meta = meta::metadata_mut(&mut body);
         if object_meta.get("resourceVersion").and_then(Value::as_str).is_some_and(|rv| !rv.is_empty()) {
             // Upstream answers this one with a plain 500.
@@ -441,7 +449,7 @@ impl Api {
             }
             let key = key(rt, &namespace, &name);
             if options.dry_run {
-                return match self.inner.store.get(&key).map_err(storage_failure)? {
+                return match self.inner.store.get(&key).await.map_err(storage_failure)? {
                     Some(_) => Err(Status::already_exists(rt.plural, rt.group, &name)),
                     None => Ok(conversion::from_storage(rt, object)),
                 };
@@ -504,7 +512,7 @@ impl Api {
         options: &WriteOptions,
     ) -> Result<Value, Status> {
         check_kind(rt, &mut body)?;
-        let namespace = self.check_namespace_for_write(rt, namespace, &mut body, false)?;
+        let namespace = self.check_namespace_for_write(rt, namespace, &mut body, false).await?;
         check_name(&body, name)?;
         let expected_rv = meta::resource_version(&body).to_string();
         let expected_uid = meta::uid(&body).to_string();
@@ -560,7 +568,7 @@ impl Api {
         let stored_rt = conversion::storage_type(rt);
         let converts = conversion::converts(rt);
         for _ in 0..UPDATE_ATTEMPTS_MAX {
-            let Some(stored) = self.inner.store.get(&key).map_err(storage_failure)? else {
+            let Some(stored) = self.inner.store.get(&key).await.map_err(storage_failure)? else {
                 return Err(Status::not_found(rt.plural, rt.group, name));
             };
             // `live` is the stored form; `current` what the caller sees, in its version.
@@ -664,7 +672,7 @@ impl Api {
     ) -> Result<Deleted, Status> {
         let key = key(rt, namespace, name);
         for _ in 0..UPDATE_ATTEMPTS_MAX {
-            let Some(stored) = self.inner.store.get(&key).map_err(storage_failure)? else {
+            let Some(stored) = self.inner.store.get(&key).await.map_err(storage_failure)? else {
                 return Err(Status::not_found(rt.plural, rt.group, name));
             };
             let current = parse(&stored.value)?;
@@ -845,7 +853,7 @@ impl Api {
         let mut moved = 0;
         for rt in crate::registry::all().iter().filter(|rt| conversion::converts(rt)) {
             let prefix = KeyPrefix::kind(rt.group, rt.version, rt.kind).map_err(|e| Status::internal(e.to_string()))?;
-            let page = self.inner.store.list(&ListRequest::all(prefix), |_| true).map_err(storage_failure)?;
+            let page = self.inner.store.list(&ListRequest::all(prefix), &|_| true).await.map_err(storage_failure)?;
             for item in page.items {
                 let old_key = item.object_key().map_err(|e| Status::internal(e.to_string()))?;
                 let converted = parse(&item.value).and_then(|object| conversion::to_storage(rt, object));
@@ -886,7 +894,7 @@ impl Api {
 
     /// Sets the body's namespace from the URL (or checks they agree), and for creates checks that
     /// the namespace exists and is not terminating. Returns the namespace to use.
-    fn check_namespace_for_write(
+    async fn check_namespace_for_write(
         &self,
         rt: &ResourceType,
         url_namespace: &str,
@@ -910,7 +918,7 @@ impl Api {
         }
         object_meta.insert("namespace".into(), url_namespace.into());
         if creating {
-            let found = self.inner.store.get(&namespace_key(url_namespace)).map_err(storage_failure)?;
+            let found = self.inner.store.get(&namespace_key(url_namespace)).await.map_err(storage_failure)?;
             let Some(namespace) = found else {
                 return Err(Status::not_found("namespaces", "", url_namespace));
             };

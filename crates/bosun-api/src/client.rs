@@ -8,7 +8,7 @@
 //! use k8s_openapi::api::core::v1::ConfigMap;
 //!
 //! let configmaps = api.typed::<ConfigMap>("default")?;
-//! let all: Vec<ConfigMap> = configmaps.list(None)?.items;
+//! let all: Vec<ConfigMap> = configmaps.list(None).await?.items;
 //! # Ok(()) }
 //! ```
 
@@ -105,13 +105,13 @@ where
     }
 
     /// Reads one object.
-    pub fn get(&self, name: &str) -> Result<K, Status> {
-        decode(self.api.get(self.rt, &self.namespace, name)?)
+    pub async fn get(&self, name: &str) -> Result<K, Status> {
+        decode(self.api.get(self.rt, &self.namespace, name).await?)
     }
 
     /// Reads one object, `None` when it does not exist.
-    pub fn get_opt(&self, name: &str) -> Result<Option<K>, Status> {
-        match self.get(name) {
+    pub async fn get_opt(&self, name: &str) -> Result<Option<K>, Status> {
+        match self.get(name).await {
             Ok(object) => Ok(Some(object)),
             Err(status) if status.code == 404 => Ok(None),
             Err(status) => Err(status),
@@ -119,7 +119,7 @@ where
     }
 
     /// Lists objects, optionally filtered by a label selector string (`app=web,tier!=db`).
-    pub fn list(&self, label_selector: Option<&str>) -> Result<TypedList<K>, Status> {
+    pub async fn list(&self, label_selector: Option<&str>) -> Result<TypedList<K>, Status> {
         let filter = match label_selector {
             Some(text) => {
                 Some(crate::selector::LabelSelector::parse(text).map_err(|e| Status::bad_request(e.to_string()))?)
@@ -127,7 +127,7 @@ where
             None => None,
         };
         let matches = |object: &Value| filter.as_ref().is_none_or(|s| s.matches(&crate::meta::labels(object)));
-        let list = self.api.list(self.rt, self.namespace_filter(), &ListParams::default(), &matches)?;
+        let list = self.api.list(self.rt, self.namespace_filter(), &ListParams::default(), &matches).await?;
         let items = list
             .items
             .iter()
@@ -174,8 +174,8 @@ where
     }
 
     /// The object's `autoscaling/v1` Scale, as JSON.
-    pub fn get_scale(&self, name: &str) -> Result<Value, Status> {
-        self.api.get_scale(self.rt, &self.namespace, name)
+    pub async fn get_scale(&self, name: &str) -> Result<Value, Status> {
+        self.api.get_scale(self.rt, &self.namespace, name).await
     }
 
     /// Sets `spec.replicas` through the scale subresource.
@@ -185,8 +185,8 @@ where
     }
 
     /// Watches the objects (decode each event's object with `serde_json::from_slice`).
-    pub fn watch(&self, params: &WatchParams, filter: Option<ObjectFilter>) -> Result<ApiWatch, Status> {
-        self.api.watch(self.rt, self.namespace_filter(), params, filter)
+    pub async fn watch(&self, params: &WatchParams, filter: Option<ObjectFilter>) -> Result<ApiWatch, Status> {
+        self.api.watch(self.rt, self.namespace_filter(), params, filter).await
     }
 }
 
@@ -220,8 +220,8 @@ mod tests {
         changed.data = Some([("a".to_string(), "2".to_string())].into());
         configmaps.replace(&changed).await.unwrap();
         assert_eq!(configmaps.replace(&changed).await.unwrap_err().code, 409, "the stale resourceVersion conflicts");
-        assert_eq!(configmaps.list(None).unwrap().items.len(), 1);
-        assert!(configmaps.get_opt("missing").unwrap().is_none());
+        assert_eq!(configmaps.list(None).await.unwrap().items.len(), 1);
+        assert!(configmaps.get_opt("missing").await.unwrap().is_none());
     }
 
     #[tokio::test]
@@ -237,7 +237,7 @@ mod tests {
         let created = deployments.create(&deployment).await.unwrap();
         assert_eq!(created.spec.as_ref().unwrap().replicas, Some(1));
         deployments.scale("web", 4).await.unwrap();
-        assert_eq!(deployments.get("web").unwrap().spec.unwrap().replicas, Some(4));
+        assert_eq!(deployments.get("web").await.unwrap().spec.unwrap().replicas, Some(4));
     }
 
     #[tokio::test]
@@ -251,7 +251,7 @@ mod tests {
         let error = api.create(rt, "default", body.clone(), &strict).await.unwrap_err();
         assert_eq!(error.code, 400);
         assert!(error.message.ends_with("strict decoding error: unknown field \"dta\""), "{}", error.message);
-        assert_eq!(api.get(rt, "default", "c").unwrap_err().code, 404, "nothing was stored");
+        assert_eq!(api.get(rt, "default", "c").await.unwrap_err().code, 404, "nothing was stored");
 
         // The default drops it silently; Warn says so.
         let created = api.create(rt, "default", body.clone(), &WriteOptions::default()).await.unwrap();

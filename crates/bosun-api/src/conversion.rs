@@ -734,12 +734,13 @@ mod tests {
             let api = api().await;
             let created = api.create(hpa_v2(), "default", web_hpa_v2(), &manager("v2-writer")).await.unwrap();
             assert_eq!(created["spec"]["minReplicas"], 1, "v2 defaults");
-            let v1 = api.get(hpa_v1(), "default", "web").unwrap();
+            let v1 = api.get(hpa_v1(), "default", "web").await.unwrap();
             assert_eq!(v1["apiVersion"], "autoscaling/v1");
             assert_eq!(v1["spec"]["targetCPUUtilizationPercentage"], 60);
             assert_eq!(v1["metadata"]["uid"], created["metadata"]["uid"]);
             assert_eq!(v1["metadata"]["resourceVersion"], created["metadata"]["resourceVersion"]);
-            let listed = api.list(hpa_v1(), Some("default"), &ListParams::default(), &|_| true).unwrap().to_value();
+            let listed =
+                api.list(hpa_v1(), Some("default"), &ListParams::default(), &|_| true).await.unwrap().to_value();
             assert_eq!(listed["apiVersion"], "autoscaling/v1");
             assert_eq!(listed["items"][0]["spec"]["targetCPUUtilizationPercentage"], 60);
 
@@ -750,7 +751,7 @@ mod tests {
             let updated =
                 api.update(hpa_v1(), "default", "web", Subresource::Main, edited, &manager("v1-writer")).await.unwrap();
             assert_eq!(updated["spec"]["targetCPUUtilizationPercentage"], 75);
-            let v2 = api.get(hpa_v2(), "default", "web").unwrap();
+            let v2 = api.get(hpa_v2(), "default", "web").await.unwrap();
             assert_eq!(v2["metadata"]["resourceVersion"], updated["metadata"]["resourceVersion"]);
             assert_eq!(v2["spec"]["metrics"][0]["resource"]["name"], "memory");
             assert_eq!(v2["spec"]["metrics"][1]["resource"]["target"]["averageUtilization"], 75);
@@ -765,7 +766,7 @@ mod tests {
             assert!(entries.contains(&("v1-writer".into(), "autoscaling/v1".into())), "{entries:?}");
 
             // Writing back what was read changes nothing.
-            let again = api.get(hpa_v1(), "default", "web").unwrap();
+            let again = api.get(hpa_v1(), "default", "web").await.unwrap();
             let same = api
                 .update(hpa_v1(), "default", "web", Subresource::Main, again.clone(), &manager("v1-writer"))
                 .await
@@ -785,7 +786,7 @@ mod tests {
             api.update(hpa_v1(), "default", "web", Subresource::Status, status, &WriteOptions::default())
                 .await
                 .unwrap();
-            let v2 = api.get(hpa_v2(), "default", "web").unwrap();
+            let v2 = api.get(hpa_v2(), "default", "web").await.unwrap();
             assert_eq!(v2["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"], 40);
             assert_eq!(v2["spec"]["maxReplicas"], 9);
 
@@ -793,14 +794,17 @@ mod tests {
                 Deleted::Status(status) => assert_eq!(status.code, 200),
                 Deleted::Object(object) => assert_eq!(object["apiVersion"], "autoscaling/v1"),
             }
-            assert_eq!(api.get(hpa_v2(), "default", "web").unwrap_err().code, 404);
+            assert_eq!(api.get(hpa_v2(), "default", "web").await.unwrap_err().code, 404);
         }
 
         #[tokio::test]
         async fn a_v1_watch_sees_changes_made_through_v2() {
             let api = api().await;
-            let params = WatchParams { resource_version: Some(api.store().revision()), ..Default::default() };
-            let mut watch = api.watch(hpa_v1(), Some("default"), &params, None).unwrap();
+            let params = WatchParams {
+                resource_version: Some(api.store().current_revision().await.unwrap()),
+                ..Default::default()
+            };
+            let mut watch = api.watch(hpa_v1(), Some("default"), &params, None).await.unwrap();
             let created = api.create(hpa_v2(), "default", web_hpa_v2(), &WriteOptions::default()).await.unwrap();
             let added = watch.next().await.unwrap();
             assert_eq!(added.event_type, EventType::Added);
@@ -838,25 +842,27 @@ mod tests {
             });
             api.create(events_v1(), "default", body, &WriteOptions::default()).await.unwrap();
 
-            let core_list = api.list(core, Some("default"), &ListParams::default(), &|_| true).unwrap().to_value();
+            let core_list =
+                api.list(core, Some("default"), &ListParams::default(), &|_| true).await.unwrap().to_value();
             let notes: Vec<_> = core_list["items"].as_array().unwrap().iter().map(|e| e["message"].clone()).collect();
             assert_eq!(notes.len(), 2);
             assert_eq!(core_list["items"][1]["involvedObject"]["name"], "web-1-abc");
             let events_list =
-                api.list(events_v1(), Some("default"), &ListParams::default(), &|_| true).unwrap().to_value();
+                api.list(events_v1(), Some("default"), &ListParams::default(), &|_| true).await.unwrap().to_value();
             assert_eq!(events_list["items"][0]["note"], "Scaled up replica set web-1 from 0 to 1");
             assert_eq!(events_list["items"][0]["regarding"]["kind"], "Deployment");
 
-            let select = |rt: &ResourceType, selector: &'static str| {
+            let select = async |rt: &ResourceType, selector: &'static str| {
                 let filter =
                     crate::options::filter(rt, &|key| (key == "fieldSelector").then_some(selector)).unwrap().unwrap();
-                let list = api.list(rt, Some("default"), &ListParams::default(), &|o| filter(o)).unwrap().to_value();
+                let list =
+                    api.list(rt, Some("default"), &ListParams::default(), &|o| filter(o)).await.unwrap().to_value();
                 list["items"].as_array().unwrap().iter().map(|e| e["metadata"]["name"].clone()).collect::<Vec<_>>()
             };
-            assert_eq!(select(events_v1(), "regarding.kind=Pod"), ["web.2"]);
-            assert_eq!(select(events_v1(), "reportingController=deployment-controller"), ["web.1"]);
-            assert_eq!(select(events_v1(), "source=deployment-controller"), ["web.1"]);
-            assert_eq!(select(core, "involvedObject.kind=Pod"), ["web.2"]);
+            assert_eq!(select(events_v1(), "regarding.kind=Pod").await, ["web.2"]);
+            assert_eq!(select(events_v1(), "reportingController=deployment-controller").await, ["web.1"]);
+            assert_eq!(select(events_v1(), "source=deployment-controller").await, ["web.1"]);
+            assert_eq!(select(core, "involvedObject.kind=Pod").await, ["web.2"]);
         }
 
         #[tokio::test]
@@ -869,10 +875,10 @@ mod tests {
                 "metadata": {"name": "old", "namespace": "default", "uid": uid.to_string()},
                 "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "old"}, "maxReplicas": 2, "targetCPUUtilizationPercentage": 30},
             });
-            api.store().create(&old, uid, body.to_string().as_str()).await.unwrap();
+            api.store().create(&old, uid, body.to_string().into()).await.unwrap();
             assert_eq!(api.migrate_converted_views().await.unwrap(), 1);
-            assert!(api.store().get(&old).unwrap().is_none());
-            let moved = api.get(hpa_v2(), "default", "old").unwrap();
+            assert!(api.store().get(&old).await.unwrap().is_none());
+            let moved = api.get(hpa_v2(), "default", "old").await.unwrap();
             assert_eq!(moved["metadata"]["uid"], uid.to_string());
             assert_eq!(moved["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 30);
             assert_eq!(api.migrate_converted_views().await.unwrap(), 0, "nothing left to move");

@@ -86,8 +86,8 @@ fn replicas_of(scale: &Value, name: &str) -> Result<i64, Status> {
 
 impl Api {
     /// GET `.../scale`.
-    pub fn get_scale(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
-        self.get(rt, namespace, name).map(|object| scale_of(&object))
+    pub async fn get_scale(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, Status> {
+        self.get(rt, namespace, name).await.map(|object| scale_of(&object))
     }
 
     /// PUT `.../scale`: sets `spec.replicas`; a resourceVersion in the Scale is a precondition.

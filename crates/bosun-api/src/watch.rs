@@ -125,7 +125,7 @@ pub struct ApiWatch {
 impl Api {
     /// Starts a watch. Errors detectable before streaming are returned as `Err` (the HTTP layer
     /// answers them with a status code); a compacted start revision is an `ERROR` event instead.
-    pub fn watch(
+    pub async fn watch(
         &self,
         rt: &'static ResourceType,
         namespace: Option<&str>,
@@ -148,7 +148,7 @@ impl Api {
         };
         let start = if replay {
             let all = |object: &Value| filter.as_ref().is_none_or(|f| f(object));
-            let list = self.list(rt, namespace, &ListParams::default(), &all)?;
+            let list = self.list(rt, namespace, &ListParams::default(), &all).await?;
             for item in list.items {
                 watch.initial.push_back(WatchEvent::new(EventType::Added, item));
             }
@@ -167,14 +167,14 @@ impl Api {
         } else {
             match params.resource_version {
                 Some(revision) if revision > 0 => revision,
-                _ => self.store().revision(),
+                _ => self.store().current_revision().await.map_err(Status::internal)?,
             }
         };
         let mut request = WatchRequest::new(prefix(rt, namespace)?, start);
         if params.allow_bookmarks {
             request.progress_interval = Some(params.bookmark_interval.unwrap_or(Duration::from_secs(60)));
         }
-        match self.store().watch(request) {
+        match self.store().watch(request).await {
             Ok(inner) => watch.inner = Some(inner),
             Err(bosun_store::StoreError::Expired { requested, oldest }) => {
                 let status =

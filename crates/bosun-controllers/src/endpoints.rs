@@ -325,7 +325,7 @@ impl Controller {
             labels.get(SERVICE_NAME_LABEL).and_then(Value::as_str) == Some(key.name.as_str())
                 && labels.get("endpointslice.kubernetes.io/managed-by").and_then(Value::as_str) == Some(MANAGED_BY)
         };
-        let list = self.api.list(slices, Some(&key.namespace), &ListParams::default(), &mine)?;
+        let list = self.api.list(slices, Some(&key.namespace), &ListParams::default(), &mine).await?;
         let mut existing: Vec<Value> =
             list.items.iter().filter_map(|bytes| serde_json::from_slice::<Value>(bytes).ok()).collect();
         existing.sort_by(|a, b| meta::name(a).cmp(meta::name(b)));

@@ -98,7 +98,7 @@ use bosun_api::meta;
 use bosun_api::registry::{self, ResourceType};
 use bosun_api::status::Status;
 use bosun_store::{
-    Event, EventKind, KeyPrefix, ListRequest, Store, StoreError, Versioned, Watch, WatchItem, WatchRequest,
+    Event, EventKind, KeyPrefix, ListRequest, SharedStorage, StoreError, Versioned, Watch, WatchItem, WatchRequest,
 };
 use serde_json::Value;
 use tokio::time::Instant;
@@ -199,7 +199,11 @@ pub async fn run_with(api: Api, config: GcConfig) {
     loop {
         if watch.is_none() {
             // Watch from before the pass reads, so that no change between the two is missed.
-            match api.store().watch(change_watch(api.store().revision())) {
+            let started = match api.store().current_revision().await {
+                Ok(revision) => api.store().watch(change_watch(revision)).await,
+                Err(error) => Err(error),
+            };
+            match started {
                 Ok(started) => watch = Some(started),
                 Err(StoreError::Closed) => return,
                 Err(error) => {
@@ -394,14 +398,14 @@ struct Graph {
 
 impl Graph {
     /// Reads every stored object at one revision, a page at a time.
-    async fn load(store: &Store, page_size: usize) -> Result<Graph, GcError> {
-        let revision = store.revision();
+    async fn load(store: &SharedStorage, page_size: usize) -> Result<Graph, GcError> {
+        let revision = store.current_revision().await.map_err(GcError::SnapshotFailed)?;
         let mut graph = Graph { revision, nodes: Vec::new(), by_uid: HashMap::new(), dependents: HashMap::new() };
         let mut request = ListRequest::all(KeyPrefix::all());
         request.revision = Some(revision);
         request.limit = Some(page_size.max(1));
         loop {
-            let page = store.list(&request, |_| true).map_err(GcError::SnapshotFailed)?;
+            let page = store.list(&request, &|_| true).await.map_err(GcError::SnapshotFailed)?;
             debug_assert_eq!(page.revision, revision, "every page reads the same snapshot");
             for item in &page.items {
                 if let Some(node) = node_of(item) {

@@ -32,8 +32,11 @@ pub async fn run(api: Api) {
             }
         };
         // Wait for a namespace change, or retry soon if work is left.
-        let params = WatchParams { resource_version: Some(api.store().revision()), ..WatchParams::default() };
-        let Ok(mut watch) = api.watch(namespaces, None, &params, None) else {
+        let Ok(revision) = api.store().current_revision().await else {
+            return;
+        };
+        let params = WatchParams { resource_version: Some(revision), ..WatchParams::default() };
+        let Ok(mut watch) = api.watch(namespaces, None, &params, None).await else {
             return;
         };
         let wait = if pending { RETRY_INTERVAL } else { Duration::from_secs(3600) };
@@ -46,7 +49,7 @@ pub async fn run(api: Api) {
 /// One pass over every namespace; returns whether some namespace is still terminating.
 pub async fn pass(api: &Api) -> Result<bool, bosun_api::status::Status> {
     let namespaces = registry::find("", "v1", "namespaces").expect("namespaces are registered");
-    let list = api.list(namespaces, None, &ListParams::default(), &|_| true)?;
+    let list = api.list(namespaces, None, &ListParams::default(), &|_| true).await?;
     let mut pending = false;
     for item in &list.items {
         let namespace: Value = serde_json::from_slice(item).map_err(bosun_api::status::Status::internal)?;
@@ -71,7 +74,7 @@ async fn purge(api: &Api, namespace: &str) -> Result<bool, bosun_api::status::St
     // Events) lists the objects of its storage version again.
     let stored = |rt: &&ResourceType| rt.storage.is_some() && !bosun_api::conversion::converts(rt);
     for rt in registry::all().iter().filter(|rt| rt.namespaced && rt.supports("delete")).filter(stored) {
-        let list = api.list(rt, Some(namespace), &ListParams::default(), &|_| true)?;
+        let list = api.list(rt, Some(namespace), &ListParams::default(), &|_| true).await?;
         for item in &list.items {
             empty = false;
             let object: Value = serde_json::from_slice(item).map_err(bosun_api::status::Status::internal)?;

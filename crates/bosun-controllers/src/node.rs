@@ -193,7 +193,7 @@ impl Agent {
 
     async fn reconcile(self: Arc<Self>, key: ObjectKey) -> Result<Action, Status> {
         for _ in 0..WRITE_ATTEMPTS_MAX {
-            let pod = match self.api.get(pods(), &key.namespace, &key.name) {
+            let pod = match self.api.get(pods(), &key.namespace, &key.name).await {
                 Ok(pod) => pod,
                 Err(status) if status.code == 404 => {
                     self.ips.lock().release(&key);

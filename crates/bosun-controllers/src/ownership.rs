@@ -57,7 +57,10 @@ impl Claimer<'_> {
                     if deleting || !matches || meta.deletion_timestamp.is_some() {
                         continue;
                     }
-                    let allowed = *can_adopt.get_or_insert_with(|| self.owner_still_adoptable());
+                    let allowed = match can_adopt {
+                        Some(allowed) => allowed,
+                        None => *can_adopt.insert(self.owner_still_adoptable().await),
+                    };
                     if !allowed {
                         return Err(Status::failure(
                             409,
@@ -78,9 +81,9 @@ impl Claimer<'_> {
         Ok(owned)
     }
 
-    fn owner_still_adoptable(&self) -> bool {
+    async fn owner_still_adoptable(&self) -> bool {
         let namespace = self.owner.namespace.as_deref().unwrap_or_default();
-        self.api.get(self.owner_type, namespace, objects::name(self.owner)).is_ok_and(|fresh| {
+        self.api.get(self.owner_type, namespace, objects::name(self.owner)).await.is_ok_and(|fresh| {
             bosun_api::meta::uid(&fresh) == objects::uid(self.owner) && !bosun_api::meta::is_being_deleted(&fresh)
         })
     }

@@ -104,24 +104,24 @@ async fn delete(api: &Api, plural: &str, name: &str, propagation: Propagation) {
     api.delete(rt(plural), "default", name, &options).await.unwrap_or_else(|e| panic!("delete {plural}/{name}: {e}"));
 }
 
-fn get(api: &Api, plural: &str, name: &str) -> Option<Value> {
-    match api.get(rt(plural), "default", name) {
+async fn get(api: &Api, plural: &str, name: &str) -> Option<Value> {
+    match api.get(rt(plural), "default", name).await {
         Ok(object) => Some(object),
         Err(status) if status.code == 404 => None,
         Err(status) => panic!("get {plural}/{name}: {status}"),
     }
 }
 
-async fn wait_until(what: &str, condition: impl Fn() -> bool) {
+async fn wait_until(what: &str, condition: impl AsyncFn() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT_MAX;
-    while !condition() {
+    while !condition().await {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
 async fn wait_gone(api: &Api, plural: &str, name: &str) {
-    wait_until(&format!("{plural}/{name} is gone"), || get(api, plural, name).is_none()).await;
+    wait_until(&format!("{plural}/{name} is gone"), async || get(api, plural, name).await.is_none()).await;
 }
 
 fn owner_uids(object: &Value) -> Vec<String> {
@@ -143,11 +143,11 @@ async fn a_background_delete_of_a_deployment_removes_its_replicaset_and_then_its
     replicaset(&api, "other-1", vec![owner_ref("Deployment", "other", &unrelated, true)]).await;
 
     delete(&api, "deployments", "web", Propagation::Background).await;
-    assert!(get(&api, "deployments", "web").is_none(), "a background delete removes the owner at once");
+    assert!(get(&api, "deployments", "web").await.is_none(), "a background delete removes the owner at once");
     wait_gone(&api, "replicasets", "web-1").await;
     wait_gone(&api, "pods", "web-1-a").await;
     wait_gone(&api, "pods", "web-1-b").await;
-    assert!(get(&api, "replicasets", "other-1").is_some(), "a dependent of a live owner stays");
+    assert!(get(&api, "replicasets", "other-1").await.is_some(), "a dependent of a live owner stays");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,11 +167,11 @@ async fn an_orphan_delete_keeps_the_dependents_and_strips_only_that_owner_refere
 
     delete(&api, "deployments", "web", Propagation::Orphan).await;
     wait_gone(&api, "deployments", "web").await;
-    let released = get(&api, "replicasets", "web-1").expect("the orphaned ReplicaSet stays");
+    let released = get(&api, "replicasets", "web-1").await.expect("the orphaned ReplicaSet stays");
     assert!(released["metadata"].get("ownerReferences").is_none(), "{released}");
-    let shared = get(&api, "replicasets", "shared").expect("stays");
+    let shared = get(&api, "replicasets", "shared").await.expect("stays");
     assert_eq!(owner_uids(&shared), [keeper]);
-    let pod = get(&api, "pods", "web-1-a").expect("the pod of an orphaned ReplicaSet stays");
+    let pod = get(&api, "pods", "web-1-a").await.expect("the pod of an orphaned ReplicaSet stays");
     assert_eq!(owner_uids(&pod), [rs]);
 }
 
@@ -183,7 +183,11 @@ async fn a_foreground_delete_removes_the_dependents_before_the_owner() {
     let rs = replicaset(&api, "web-1", vec![owner_ref("Deployment", "web", &web, true)]).await;
     pod(&api, "web-1-a", vec![owner_ref("ReplicaSet", "web-1", &rs, true)]).await;
     pod(&api, "web-1-b", vec![owner_ref("ReplicaSet", "web-1", &rs, true)]).await;
-    let mut watch = api.store().watch(WatchRequest::new(KeyPrefix::all(), api.store().revision())).unwrap();
+    let mut watch = api
+        .store()
+        .watch(WatchRequest::new(KeyPrefix::all(), api.store().current_revision().await.unwrap()))
+        .await
+        .unwrap();
 
     delete(&api, "deployments", "web", Propagation::Foreground).await;
     let mut deleted = Vec::new();
@@ -213,15 +217,15 @@ async fn only_dependents_with_block_owner_deletion_hold_up_a_foreground_delete()
     delete(&api, "deployments", "free", Propagation::Foreground).await;
     delete(&api, "deployments", "held", Propagation::Foreground).await;
     wait_gone(&api, "deployments", "free").await;
-    let lingering = get(&api, "replicasets", "free-1").expect("its own finalizer keeps it");
+    let lingering = get(&api, "replicasets", "free-1").await.expect("its own finalizer keeps it");
     assert!(lingering["metadata"]["deletionTimestamp"].is_string(), "the dependent was deleted: {lingering}");
-    wait_until("the blocking dependent is being deleted", || {
-        get(&api, "replicasets", "held-1").is_some_and(|rs| rs["metadata"]["deletionTimestamp"].is_string())
+    wait_until("the blocking dependent is being deleted", async || {
+        get(&api, "replicasets", "held-1").await.is_some_and(|rs| rs["metadata"]["deletionTimestamp"].is_string())
     })
     .await;
     // Give the collector several passes' time: the held owner must still wait.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let waiting = get(&api, "deployments", "held").expect("a blocking dependent holds the owner");
+    let waiting = get(&api, "deployments", "held").await.expect("a blocking dependent holds the owner");
     assert_eq!(waiting["metadata"]["finalizers"], json!(["foregroundDeletion"]));
 
     // The dependent's own finalizer goes: then the dependent, then the owner.
@@ -234,7 +238,7 @@ async fn only_dependents_with_block_owner_deletion_hold_up_a_foreground_delete()
     .await
     .unwrap();
     wait_gone(&api, "deployments", "held").await;
-    assert!(get(&api, "replicasets", "held-1").is_none());
+    assert!(get(&api, "replicasets", "held-1").await.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,7 +252,7 @@ async fn a_dependent_whose_owner_uid_does_not_match_is_collected() {
     tokio::spawn(gc::run_with(api.clone(), fast()));
 
     wait_gone(&api, "replicasets", "of-the-first").await;
-    assert!(get(&api, "replicasets", "of-the-second").is_some(), "the re-created owner keeps its own dependent");
+    assert!(get(&api, "replicasets", "of-the-second").await.is_some(), "the re-created owner keeps its own dependent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,7 +265,7 @@ async fn a_cluster_scoped_owner_is_found_without_a_namespace() {
     let role = uid(&api.create(rt("clusterroles"), "", role, &options).await.unwrap());
     configmap(&api, "settings", vec![owner_ref("ClusterRole", "reader", &role, false)]).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(get(&api, "configmaps", "settings").is_some(), "its cluster-scoped owner exists");
+    assert!(get(&api, "configmaps", "settings").await.is_some(), "its cluster-scoped owner exists");
 
     api.delete(rt("clusterroles"), "", "reader", &DeleteOptions::default()).await.unwrap();
     wait_gone(&api, "configmaps", "settings").await;
@@ -278,16 +282,16 @@ async fn deletes_pending_when_the_collector_stopped_complete_after_a_restart() {
     replicaset(&api, "kept-1", vec![owner_ref("Deployment", "kept", &kept, true)]).await;
     delete(&api, "deployments", "web", Propagation::Foreground).await;
     delete(&api, "deployments", "kept", Propagation::Orphan).await;
-    assert_eq!(get(&api, "deployments", "web").unwrap()["metadata"]["finalizers"], json!(["foregroundDeletion"]));
-    assert_eq!(get(&api, "deployments", "kept").unwrap()["metadata"]["finalizers"], json!(["orphan"]));
+    assert_eq!(get(&api, "deployments", "web").await.unwrap()["metadata"]["finalizers"], json!(["foregroundDeletion"]));
+    assert_eq!(get(&api, "deployments", "kept").await.unwrap()["metadata"]["finalizers"], json!(["orphan"]));
     api.store().close().unwrap();
 
     let api = open(&backend);
     tokio::spawn(gc::run_with(api.clone(), fast()));
     wait_gone(&api, "deployments", "web").await;
-    assert!(get(&api, "replicasets", "web-1").is_none() && get(&api, "pods", "web-1-a").is_none());
+    assert!(get(&api, "replicasets", "web-1").await.is_none() && get(&api, "pods", "web-1-a").await.is_none());
     wait_gone(&api, "deployments", "kept").await;
-    let orphan = get(&api, "replicasets", "kept-1").expect("orphaned, not deleted");
+    let orphan = get(&api, "replicasets", "kept-1").await.expect("orphaned, not deleted");
     assert!(owner_uids(&orphan).is_empty(), "{orphan}");
 }
 
@@ -300,12 +304,18 @@ async fn one_pass_makes_at_most_the_configured_writes_and_an_idle_pass_writes_no
     let config = GcConfig { writes_per_pass_max: 2, ..fast() };
     let report = gc::pass(&api, &config).await.unwrap();
     assert_eq!((report.writes, report.failures, report.truncated), (2, 0, true), "{report:?}");
-    let left = |api: &Api| (0..5).filter(|i| get(api, "configmaps", &format!("stray-{i}")).is_some()).count();
-    assert_eq!(left(&api), 3);
+    let left = async |api: &Api| {
+        let mut left = 0;
+        for i in 0..5 {
+            left += usize::from(get(api, "configmaps", &format!("stray-{i}")).await.is_some());
+        }
+        left
+    };
+    assert_eq!(left(&api).await, 3);
     let second = gc::pass(&api, &config).await.unwrap();
-    assert_eq!((second.writes, second.truncated, left(&api)), (2, true, 1));
+    assert_eq!((second.writes, second.truncated, left(&api).await), (2, true, 1));
     let third = gc::pass(&api, &config).await.unwrap();
-    assert_eq!((third.writes, third.truncated, left(&api)), (1, false, 0));
+    assert_eq!((third.writes, third.truncated, left(&api).await), (1, false, 0));
     let idle = gc::pass(&api, &config).await.unwrap();
     assert_eq!((idle.writes, idle.truncated), (0, false), "{idle:?}");
 }

@@ -82,8 +82,8 @@ async fn an_informer_that_falls_behind_a_compaction_relists_and_reports_what_cha
     }
     let configmaps = registry::find("", "v1", "configmaps").unwrap();
     api.delete(configmaps, "default", "doomed", &DeleteOptions::default()).await.unwrap();
-    let head = api.store().revision();
-    api.store().compact(head).expect("compact");
+    let head = api.store().current_revision().await.unwrap();
+    api.store().compact(head).await.expect("compact");
     drop(stall);
 
     wait("the re-list", || informer.len() == 2 + 1 + 1 + 64 - 1).await;

@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use bosun_api::api::{Api, ListParams, Subresource, WriteOptions};
+use bosun_api::api::{Api, Subresource, WriteOptions};
 use bosun_api::clock::VirtualClock;
 use bosun_api::patch::{PatchBody, PatchType};
 use bosun_api::registry::{self, ResourceType};
 use bosun_api::watch::{EventType, WatchParams};
 use bosun_controllers::node::NodeConfig;
 use bosun_controllers::node::profiles::Profiles;
-use bosun_store::{MemoryBackend, Store, StoreConfig};
+use bosun_store::{KeyPrefix, ListRequest, MemoryBackend, ObjectKey, Store, StoreConfig};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
@@ -24,6 +24,8 @@ const WAIT_MAX: Duration = Duration::from_secs(20);
 
 struct Harness {
     api: Api,
+    /// The same store as `api`'s: the conditions tests wait on read it directly, synchronously.
+    store: Store,
     clock: VirtualClock,
 }
 
@@ -36,33 +38,42 @@ impl Harness {
         let clock = VirtualClock::starting_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
         let config = StoreConfig { compaction_interval: None, ..StoreConfig::default() };
         let store = Store::open_with(Arc::new(MemoryBackend::default()), config).expect("open the store");
-        let api = Api::with_clock(store, Arc::new(clock.clone()));
+        let api = Api::with_clock(store.clone(), Arc::new(clock.clone()));
         api.bootstrap(6443).await.expect("bootstrap");
         let profiles = Profiles::default()
             .with_document("images: {never-ready: {neverReady: true}}", "the test")
             .expect("a valid profile");
         let node = NodeConfig { profiles, ..NodeConfig::default() };
         bosun_controllers::start(&api, bosun_controllers::ControllerConfig { node, ..Default::default() });
-        Harness { api, clock }
+        Harness { api, store, clock }
+    }
+
+    /// One stored object of the `default` namespace (apps/v1, batch/v1 and core/v1 are stored
+    /// as served).
+    fn stored<T: serde::de::DeserializeOwned>(&self, group: &str, kind: &str, name: &str) -> T {
+        let key = ObjectKey::new(group, "v1", kind, "default", name);
+        let found = self.store.get(&key).expect("read the store").unwrap_or_else(|| panic!("{kind} {name} exists"));
+        serde_json::from_slice(&found.value).expect("decodes")
+    }
+
+    fn all_stored<T: serde::de::DeserializeOwned>(&self, group: &str, kind: &str) -> Vec<T> {
+        let prefix = KeyPrefix::namespace(group, "v1", kind, "default").expect("a valid prefix");
+        let page = self.store.list(&ListRequest::all(prefix), |_| true).expect("list the store");
+        page.items.iter().map(|item| serde_json::from_slice(&item.value).expect("decodes")).collect()
     }
 
     fn deployment(&self, name: &str) -> Deployment {
-        serde_json::from_value(self.api.get(rt("apps", "deployments"), "default", name).expect("deployment exists"))
-            .expect("decodes")
+        self.stored("apps", "Deployment", name)
     }
 
     fn replicasets(&self) -> Vec<ReplicaSet> {
-        let list =
-            self.api.list(rt("apps", "replicasets"), Some("default"), &ListParams::default(), &|_| true).unwrap();
-        let mut sets: Vec<ReplicaSet> =
-            list.items.iter().map(|item| serde_json::from_slice(item).expect("decodes")).collect();
+        let mut sets: Vec<ReplicaSet> = self.all_stored("apps", "ReplicaSet");
         sets.sort_by_key(revision);
         sets
     }
 
     fn pods(&self) -> Vec<Pod> {
-        let list = self.api.list(rt("", "pods"), Some("default"), &ListParams::default(), &|_| true).unwrap();
-        list.items.iter().map(|item| serde_json::from_slice(item).expect("decodes")).collect()
+        self.all_stored("", "Pod")
     }
 
     async fn create(&self, deployment: Value) {
@@ -180,11 +191,12 @@ async fn a_deployment_creates_a_hashed_replicaset_with_revision_1_and_completes(
 /// the rolling-update bounds: more than `replicas + max_surge` replicas wanted (summed over the
 /// ReplicaSets' `spec.replicas`, exact at every ReplicaSet event), or fewer than
 /// `replicas - max_unavailable` available (at every Deployment event).
-fn watch_bounds(api: &Api, replicas: i32, max_surge: i32, max_unavailable: i32) -> Bounds {
+async fn watch_bounds(api: &Api, replicas: i32, max_surge: i32, max_unavailable: i32) -> Bounds {
     let violations = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::new(AtomicU64::new(0));
     let params = WatchParams::default(); // the current state as ADDED, then every change
-    let mut sets = api.watch(rt("apps", "replicasets"), Some("default"), &params, None).expect("watch replicasets");
+    let mut sets =
+        api.watch(rt("apps", "replicasets"), Some("default"), &params, None).await.expect("watch replicasets");
     let found = Arc::clone(&violations);
     let last = Arc::clone(&seen);
     tokio::spawn(async move {
@@ -204,7 +216,7 @@ fn watch_bounds(api: &Api, replicas: i32, max_surge: i32, max_unavailable: i32) 
         }
     });
     let mut deployments =
-        api.watch(rt("apps", "deployments"), Some("default"), &params, None).expect("watch deployments");
+        api.watch(rt("apps", "deployments"), Some("default"), &params, None).await.expect("watch deployments");
     let found = Arc::clone(&violations);
     tokio::spawn(async move {
         while let Some(event) = deployments.next().await {
@@ -260,7 +272,7 @@ async fn a_rolling_update_keeps_within_surge_and_unavailability_and_keeps_the_ol
             },
         )
         .await;
-        violations.assert_kept(&h).await;
+        violations.await.assert_kept(&h).await;
         let sets = h.replicasets();
         assert_eq!(sets.len(), 2, "the old ReplicaSet is kept as history");
         assert_eq!((revision(&sets[0]), sets[0].spec.as_ref().unwrap().replicas), (1, Some(0)));
@@ -433,7 +445,7 @@ async fn a_thousand_replica_rollout_on_the_virtual_clock_keeps_the_bounds() {
     .await;
     let violations = watch_bounds(&h.api, 1000, 250, 250);
     h.wait_for("v2 on 1000 replicas", |h| rolled_out(&h.deployment("kubia")) && h.pods().len() == 1000).await;
-    violations.assert_kept(&h).await;
+    violations.await.assert_kept(&h).await;
     println!("1000-replica rollout took {:?} of real time", started.elapsed());
 }
 
@@ -513,7 +525,7 @@ async fn a_foreign_replicaset_holding_the_hashed_name_raises_the_collision_count
         .collect();
     assert_eq!(ours.len(), 1);
     assert_ne!(ours[0], taken);
-    let foreign = h.api.get(rt("apps", "replicasets"), "default", &taken).expect("the foreign one is untouched");
+    let foreign = h.api.get(rt("apps", "replicasets"), "default", &taken).await.expect("the foreign one is untouched");
     assert!(foreign["metadata"].get("ownerReferences").is_none());
 }
 
@@ -532,7 +544,7 @@ fn job(name: &str, completions: i32, parallelism: i32, annotations: Value) -> Va
 }
 
 fn job_status(h: &Harness, name: &str) -> Value {
-    h.api.get(rt("batch", "jobs"), "default", name).expect("the job exists")["status"].clone()
+    h.stored::<Value>("batch", "Job", name)["status"].clone()
 }
 
 fn has_condition(status: &Value, type_: &str) -> bool {

@@ -97,7 +97,7 @@ pub async fn delete_collection(
     body: &[u8],
 ) -> Result<Response, Status> {
     let delete_options = options(query, body)?;
-    let list = crate::list::list(api, rt, namespace, query)?;
+    let list = crate::list::list(api, rt, namespace, query).await?;
     let mut items = Vec::new();
     for item in &list.items {
         let object: Value = serde_json::from_slice(item).map_err(Status::internal)?;

@@ -303,20 +303,20 @@ async fn handle_resource(
     let watching = path.watch_prefix || is_watch(query);
     match (method.clone(), path.name.as_deref(), subresource) {
         (Method::GET, None, None) if watching => {
-            crate::watch::serve(state, rt, path.namespace.as_deref(), query, accept)
+            crate::watch::serve(state, rt, path.namespace.as_deref(), query, accept).await
         }
         (Method::GET, None, None) => {
             let output = negotiate::negotiate(accept, true)?;
-            let list = crate::list::list(api, rt, path.namespace.as_deref(), query)?;
+            let list = crate::list::list(api, rt, path.namespace.as_deref(), query).await?;
             respond::list(rt, &list, output, query, api)
         }
         (Method::GET, Some(name), None | Some("status")) => {
             let output = negotiate::negotiate(accept, false)?;
-            let object = api.get(rt, namespace, name)?;
+            let object = api.get(rt, namespace, name).await?;
             respond::object(rt, object, output, query, api, StatusCode::OK)
         }
         (Method::GET, Some(name), Some("scale")) => {
-            Ok(respond::json(StatusCode::OK, &api.get_scale(rt, namespace, name)?))
+            Ok(respond::json(StatusCode::OK, &api.get_scale(rt, namespace, name).await?))
         }
         // A scheduler's binding: the `bindings` collection, or `pods/{name}/binding` below.
         (Method::POST, None, None) if rt.kind == "Binding" => {

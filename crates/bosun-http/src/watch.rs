@@ -35,7 +35,7 @@ struct TableState {
 }
 
 /// Starts a watch response; errors before streaming are ordinary Status responses.
-pub fn serve(
+pub async fn serve(
     state: &HttpState,
     rt: &'static ResourceType,
     namespace: Option<&str>,
@@ -60,7 +60,7 @@ pub fn serve(
             Some(Box::new(bosun_api::status::StatusDetails { retry_after_seconds: Some(1), ..Default::default() }));
         status
     })?;
-    let watch = state.api.watch(rt, namespace, &params, filter)?;
+    let watch = state.api.watch(rt, namespace, &params, filter).await?;
     let table = (output == Output::Table).then(|| TableState {
         group: rt.group,
         kind: rt.kind,

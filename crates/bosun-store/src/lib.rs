@@ -23,19 +23,25 @@
 mod backend;
 mod config;
 mod error;
+#[cfg(feature = "etcd")]
+mod etcd;
 mod event;
 mod key;
 mod records;
+mod storage;
 mod store;
 mod watch;
 
 pub use backend::{Backend, Batch, BatchOp, Entry, MemoryBackend, Scan, SledBackend, SledOptions};
 pub use config::{Durability, StoreConfig};
 pub use error::{Result, StoreError};
+#[cfg(feature = "etcd")]
+pub use etcd::{EtcdOptions, EtcdStore, Restamp};
 pub use event::{Event, EventKind, Versioned, WatchItem};
 pub use key::{InvalidKey, KeyPrefix, ObjectKey};
+pub use storage::{ListFilter, SharedStorage, Storage, StoreFuture};
 pub use store::{
     Decision, LastState, ListPage, ListRequest, NewValue, Preconditions, RecoveryInfo, RenderLastState, Store,
     UpdateError,
 };
-pub use watch::{EventFilter, Watch, WatchRequest};
+pub use watch::{EventFilter, RemoteWatch, Watch, WatchRequest};

@@ -63,6 +63,16 @@ impl<'a> NewValue<'a> {
         NewValue(ValueSource::Stamped(Box::new(render)))
     }
 
+    /// The bytes for a store that learns the revision only after the write (etcd): a stamped
+    /// value rendered at revision 0, and whether it was stamped (to be restamped on read).
+    #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
+    pub(crate) fn render_unrevisioned(self) -> (Bytes, bool) {
+        match self.0 {
+            ValueSource::Fixed(bytes) => (bytes, false),
+            ValueSource::Stamped(render) => (render(0), true),
+        }
+    }
+
     fn render(self, revision: u64) -> Bytes {
         match self.0 {
             ValueSource::Fixed(bytes) => bytes,
@@ -86,6 +96,12 @@ impl From<Vec<u8>> for NewValue<'_> {
 impl From<&[u8]> for NewValue<'_> {
     fn from(bytes: &[u8]) -> Self {
         NewValue(ValueSource::Fixed(Bytes::copy_from_slice(bytes)))
+    }
+}
+
+impl From<String> for NewValue<'_> {
+    fn from(text: String) -> Self {
+        text.into_bytes().into()
     }
 }
 
@@ -900,7 +916,7 @@ impl SnapshotScan {
 
 const CONTINUE_FORMAT: u8 = 1;
 
-fn encode_continue(revision: u64, last_key: &[u8]) -> String {
+pub(crate) fn encode_continue(revision: u64, last_key: &[u8]) -> String {
     let mut raw = Vec::with_capacity(last_key.len() + 9);
     raw.push(CONTINUE_FORMAT);
     raw.extend_from_slice(&revision.to_be_bytes());
@@ -908,7 +924,7 @@ fn encode_continue(revision: u64, last_key: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
-fn decode_continue(token: &str) -> Result<(u64, Vec<u8>)> {
+pub(crate) fn decode_continue(token: &str) -> Result<(u64, Vec<u8>)> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| StoreError::InvalidContinue("not base64"))?;

@@ -25,6 +25,8 @@
 //! out fails with `FutureRevision` rather than waiting.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -74,8 +76,8 @@ enum Position {
     Ended,
 }
 
-/// A running watch. Poll it with [`Watch::next`].
-pub struct Watch {
+/// The embedded store's watch: a cursor over the ring and the log.
+struct LocalWatch {
     inner: Arc<Inner>,
     prefix: KeyPrefix,
     filter: Option<EventFilter>,
@@ -110,7 +112,7 @@ impl Store {
         }
         let first_in_ring = inner.ring.read().first;
         let position = if request.after_revision + 1 >= first_in_ring { Position::Synced } else { Position::Unsynced };
-        Ok(Watch {
+        Ok(Watch(Source::Local(LocalWatch {
             inner: inner.clone(),
             prefix: request.prefix,
             filter: request.filter,
@@ -120,7 +122,7 @@ impl Store {
             head: inner.head.subscribe(),
             progress_interval: request.progress_interval,
             last_yield: Instant::now(),
-        })
+        })))
     }
 
     /// Number of running watches.
@@ -129,13 +131,13 @@ impl Store {
     }
 }
 
-impl Drop for Watch {
+impl Drop for LocalWatch {
     fn drop(&mut self) {
         self.inner.watchers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-impl Watch {
+impl LocalWatch {
     /// The next item: `None` once the watch has ended (store closed), `Some(Err(Expired))` when
     /// the watcher fell behind the retained history (re-list and start again).
     pub async fn next(&mut self) -> Option<Result<WatchItem>> {
@@ -273,5 +275,45 @@ impl Watch {
 
     fn matches(&self, event: &Event) -> bool {
         self.prefix.matches(&event.key) && self.filter.as_ref().is_none_or(|filter| filter(event))
+    }
+}
+
+/// A watch kept by a store outside this crate's engine (etcd, for example).
+pub trait RemoteWatch: Send {
+    /// The next item, with [`Watch::next`]'s meaning.
+    fn next(&mut self) -> Pin<Box<dyn Future<Output = Option<Result<WatchItem>>> + Send + '_>>;
+    /// Every matching event up to this revision has been returned by `next`.
+    fn delivered_revision(&self) -> u64;
+}
+
+/// A running watch, from any [`crate::Storage`]. Poll it with [`Watch::next`].
+pub struct Watch(Source);
+
+enum Source {
+    Local(LocalWatch),
+    Remote(Box<dyn RemoteWatch>),
+}
+
+impl Watch {
+    /// Wraps a watch kept by another store.
+    pub fn remote(watch: impl RemoteWatch + 'static) -> Self {
+        Watch(Source::Remote(Box::new(watch)))
+    }
+
+    /// The next item: `None` once the watch has ended (store closed), `Some(Err(Expired))` when
+    /// the watcher fell behind the retained history (re-list and start again).
+    pub async fn next(&mut self) -> Option<Result<WatchItem>> {
+        match &mut self.0 {
+            Source::Local(watch) => watch.next().await,
+            Source::Remote(watch) => watch.next().await,
+        }
+    }
+
+    /// Every matching event up to this revision has been returned by `next`.
+    pub fn delivered_revision(&self) -> u64 {
+        match &self.0 {
+            Source::Local(watch) => watch.delivered_revision(),
+            Source::Remote(watch) => watch.delivered_revision(),
+        }
     }
 }

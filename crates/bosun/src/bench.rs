@@ -213,7 +213,8 @@ fn is_complete(d: &Value) -> bool {
 /// watch (re-listing every few milliseconds would take CPU from the cluster being measured).
 async fn wait_complete(api: &Api, count: usize, label: &str) -> Result<(), String> {
     let deployments = registry::find("apps", "v1", "deployments").expect("registered");
-    let mut watch = api.watch(deployments, Some("default"), &WatchParams::default(), None).map_err(|s| s.message)?;
+    let mut watch =
+        api.watch(deployments, Some("default"), &WatchParams::default(), None).await.map_err(|s| s.message)?;
     let mut complete = HashSet::new();
     let mut last_report = Instant::now();
     while complete.len() < count {

@@ -57,6 +57,8 @@ pub struct ClusterBuilder {
 /// A running control plane.
 pub struct Cluster {
     api: Api,
+    /// The embedded store under `api` (the same one, as its concrete type).
+    store: Store,
     router: axum::Router,
     shutdown: ShutdownHandle,
     data_dir: PathBuf,
@@ -91,6 +93,11 @@ impl Cluster {
     /// A kube-rs client that talks to this cluster in-process (default namespace `default`).
     pub fn kube_client(&self) -> kube::Client {
         kube::Client::new(self.router.clone(), "default")
+    }
+
+    /// The embedded store: recovery figures, size on disk, compaction.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The data directory.
@@ -182,7 +189,7 @@ impl ClusterBuilder {
         let store_dir = data_dir.join("store");
         let config = StoreConfig { durability: self.durability, ..StoreConfig::default() };
         let store = Store::open(&store_dir, config).map_err(|source| StartError::Store { dir: store_dir, source })?;
-        let api = Api::with_clock(store, self.clock);
+        let api = Api::with_clock(store.clone(), self.clock);
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
         publish_api_endpoints(&api, self.api_ip, self.api_port).await.map_err(StartError::Bootstrap)?;
         if self.controllers {
@@ -190,7 +197,7 @@ impl ClusterBuilder {
             bosun_controllers::start(&api, config);
         }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
-        Ok(Cluster { api, router, shutdown, data_dir, _temporary: temporary })
+        Ok(Cluster { api, store, router, shutdown, data_dir, _temporary: temporary })
     }
 }
 

@@ -169,7 +169,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .start()
         .await
         .map_err(|e| e.to_string())?;
-    let recovery = cluster.api().store().recovery().clone();
+    let recovery = cluster.store().recovery().clone();
     tracing::info!(revision = recovery.revision, recovery_ms = recovery.duration.as_secs_f64() * 1e3, "store opened");
 
     let (security, server_url, ca_pem, token) = if args.insecure_http {

@@ -43,7 +43,7 @@ impl Api {
         let rt = pods();
         let key = key(rt, namespace, &name);
         for _ in 0..UPDATE_ATTEMPTS_MAX {
-            let Some(stored) = self.inner.store.get(&key).map_err(storage_failure)? else {
+            let Some(stored) = self.inner.store.get(&key).await.map_err(storage_failure)? else {
                 return Err(Status::not_found(rt.plural, rt.group, &name));
             };
             let mut pod = parse(&stored.value)?;

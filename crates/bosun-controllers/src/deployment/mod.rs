@@ -523,7 +523,7 @@ impl DeploymentController {
                 Ok(r.sets.len() - 1)
             }
             Err(error) if error.reason == "AlreadyExists" => {
-                let existing = self.api.get(self.replicasets_type, r.namespace(), &name)?;
+                let existing = self.api.get(self.replicasets_type, r.namespace(), &name).await?;
                 let existing: ReplicaSet = serde_json::from_value(existing).map_err(Status::internal)?;
                 let ours = controller_ref(&existing.metadata).is_some_and(|c| c.uid == objects::uid(&r.d.metadata));
                 let same =

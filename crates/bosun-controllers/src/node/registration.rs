@@ -70,7 +70,7 @@ impl Agent {
     /// Creates the Node if it is missing and writes its status; returns its uid.
     async fn report_node(&self) -> Result<String, Status> {
         let name = &self.config.node_name;
-        let node = match self.api.get(nodes(), "", name) {
+        let node = match self.api.get(nodes(), "", name).await {
             Ok(node) => node,
             Err(status) if status.code == 404 => {
                 let body = json!({
@@ -91,7 +91,7 @@ impl Agent {
                 });
                 match self.api.create(nodes(), "", body, &write_options()).await {
                     Ok(node) => node,
-                    Err(status) if status.code == 409 => self.api.get(nodes(), "", name)?,
+                    Err(status) if status.code == 409 => self.api.get(nodes(), "", name).await?,
                     Err(status) => return Err(status),
                 }
             }
@@ -166,9 +166,11 @@ impl Agent {
         match result {
             Err(status) if status.code == 404 => {
                 let mut metadata = json!({"name": name, "namespace": "kube-node-lease"});
-                if let Some(uid) =
-                    node_uid.or_else(|| self.api.get(nodes(), "", name).ok().map(|n| meta::uid(&n).into()))
-                {
+                let node_uid = match node_uid {
+                    Some(uid) => Some(uid),
+                    None => self.api.get(nodes(), "", name).await.ok().map(|n| meta::uid(&n).into()),
+                };
+                if let Some(uid) = node_uid {
                     metadata["ownerReferences"] =
                         json!([{"apiVersion": "v1", "kind": "Node", "name": name, "uid": uid}]);
                 }

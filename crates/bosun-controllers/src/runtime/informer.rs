@@ -260,7 +260,7 @@ impl<K: Object> Inner<K> {
 
     async fn list_and_watch(&self) {
         loop {
-            let Some(revision) = self.relist() else {
+            let Some(revision) = self.relist().await else {
                 if self.api.store().is_closed() {
                     return;
                 }
@@ -277,8 +277,8 @@ impl<K: Object> Inner<K> {
 
     /// Lists every object, replaces the cache and tells the handlers what differs; returns the
     /// list's revision.
-    fn relist(&self) -> Option<u64> {
-        let list = match self.api.list(self.rt, None, &ListParams::default(), &|_| true) {
+    async fn relist(&self) -> Option<u64> {
+        let list = match self.api.list(self.rt, None, &ListParams::default(), &|_| true).await {
             Ok(list) => list,
             Err(status) => {
                 tracing::warn!(kind = self.rt.kind, %status.message, "informer list failed; retrying");
@@ -326,7 +326,7 @@ impl<K: Object> Inner<K> {
                 bookmark_interval: Some(Duration::from_secs(1)),
                 ..WatchParams::default()
             };
-            let mut watch = match self.api.watch(self.rt, None, &params, None) {
+            let mut watch = match self.api.watch(self.rt, None, &params, None).await {
                 Ok(watch) => watch,
                 Err(status) if status.code == 410 => return WatchEnd::Expired,
                 Err(_) => return WatchEnd::StoreClosed,

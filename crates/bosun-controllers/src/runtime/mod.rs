@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bosun_api::status::Status;
-use bosun_store::Store;
+use bosun_store::SharedStorage;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use queue::WorkQueue;
@@ -87,7 +87,7 @@ pub trait Reconcile: Clone + Send + Sync + 'static {
 /// Runs `controller`'s reconciles on keys from `queue` until the store closes.
 pub async fn run_controller<C: Reconcile>(
     controller: C,
-    store: &Store,
+    store: &SharedStorage,
     queue: Arc<WorkQueue<ObjectKey>>,
     config: WorkerConfig,
 ) {
@@ -101,8 +101,12 @@ pub async fn run_controller<C: Reconcile>(
 /// Runs `config.workers` workers that reconcile keys from `queue` until the store closes (then
 /// the queue shuts down and the workers let go of their handles, so the store's directory can be
 /// opened again in the same process).
-pub async fn run_workers<R, F>(store: &Store, queue: Arc<WorkQueue<ObjectKey>>, config: WorkerConfig, reconcile: R)
-where
+pub async fn run_workers<R, F>(
+    store: &SharedStorage,
+    queue: Arc<WorkQueue<ObjectKey>>,
+    config: WorkerConfig,
+    reconcile: R,
+) where
     R: Fn(ObjectKey) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Action, Status>> + Send + 'static,
 {
