@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Compares Bosun's store with etcd on this machine: fetches etcd 3.5.1, installs protoc if it is
-# missing (etcd-client's build needs it), starts etcd on loopback with a temporary data
-# directory, runs `bosun bench all --compare-etcd` against it and stops it by its process id.
+# Compares Bosun's store with etcd on this machine: fetches etcd 3.5.1 and protoc (etcd-client's
+# build needs it), starts etcd on loopback with a temporary data directory, runs
+# `bosun bench all --compare-etcd` against it and stops it by its process id.
 #
 #   scripts/bench-vs-etcd.sh [bench options, e.g. --runs 3 --objects 20000]
 #
@@ -16,12 +16,8 @@ die() { log "ERROR: $*"; exit 1; }
 bash scripts/fetch-etcd.sh >&2
 ETCD="$ROOT/.tools/bin/etcd"
 
-if ! command -v protoc >/dev/null; then
-  log "protoc not found; installing Debian's protobuf-compiler"
-  SUDO=""
-  [[ $(id -u) == 0 ]] || SUDO="sudo"
-  $SUDO apt-get install -y protobuf-compiler >&2 || die "could not install protobuf-compiler; install protoc by hand"
-fi
+bash scripts/fetch-protoc.sh >&2
+export PROTOC="$ROOT/.tools/bin/protoc"
 
 # Two free loopback ports (client and peer), so that a running etcd elsewhere is never touched.
 read -r CLIENT_PORT PEER_PORT < <(python3 -c '

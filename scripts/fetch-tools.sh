@@ -6,7 +6,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 failed=()
 
-for tool in kubectl etcd python-client; do
+for tool in kubectl etcd protoc python-client; do
   echo "fetch-tools: == $tool ==" >&2
   if ! bash "$HERE/fetch-$tool.sh"; then
     echo "fetch-tools: FAILED: $tool (see the fetch-$tool: messages above)" >&2

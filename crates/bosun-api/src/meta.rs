@@ -74,6 +74,16 @@ pub fn stamp_revision(object: &mut Value, revision: u64) -> bytes::Bytes {
     bytes::Bytes::from(serde_json::to_vec(object).expect("a JSON value serializes"))
 }
 
+/// Sets `metadata.resourceVersion` in an object's stored JSON: the restamp a store that learns a
+/// write's revision only after the write (the etcd store) applies on every read. Bytes that are
+/// not a JSON object are returned unchanged.
+pub fn restamp(stored: &bytes::Bytes, revision: u64) -> bytes::Bytes {
+    match serde_json::from_slice::<Value>(stored) {
+        Ok(mut object) if object.is_object() => stamp_revision(&mut object, revision),
+        _ => stored.clone(),
+    }
+}
+
 /// Formats a time as Kubernetes does: RFC 3339, UTC, second precision.
 pub fn format_time(time: std::time::SystemTime) -> String {
     let seconds = time.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;

@@ -53,6 +53,13 @@ pub trait Storage: Send + Sync + 'static {
     /// The object at the current revision.
     fn get<'a>(&'a self, key: &'a ObjectKey) -> StoreFuture<'a, Option<Versioned>>;
 
+    /// The newest version a conditional write compares against: for a store that publishes a
+    /// write after applying it (the embedded one in `Immediate` mode), this may be newer than
+    /// [`Storage::get`]'s, so read-modify-write loops do not chase a stale read.
+    fn get_for_update<'a>(&'a self, key: &'a ObjectKey) -> StoreFuture<'a, Option<Versioned>> {
+        self.get(key)
+    }
+
     /// The object as it was at `revision`: `Expired` below the compaction point,
     /// `FutureRevision` past the current revision.
     fn get_at<'a>(&'a self, key: &'a ObjectKey, revision: u64) -> StoreFuture<'a, Option<Versioned>>;
@@ -99,7 +106,7 @@ impl dyn Storage {
         mut update: impl FnMut(&Versioned) -> std::result::Result<Decision<'static>, E>,
     ) -> std::result::Result<Versioned, UpdateError<E>> {
         for _ in 0..attempts {
-            let current = self.get(key).await?.ok_or(StoreError::NotFound)?;
+            let current = self.get_for_update(key).await?.ok_or(StoreError::NotFound)?;
             let value = match update(&current).map_err(UpdateError::Rejected)? {
                 Decision::Unchanged => return Ok(current),
                 Decision::Write(value) => value,
@@ -138,6 +145,10 @@ impl Storage for Store {
 
     fn get<'a>(&'a self, key: &'a ObjectKey) -> StoreFuture<'a, Option<Versioned>> {
         Box::pin(std::future::ready(Store::get(self, key)))
+    }
+
+    fn get_for_update<'a>(&'a self, key: &'a ObjectKey) -> StoreFuture<'a, Option<Versioned>> {
+        Box::pin(std::future::ready(self.latest(key)))
     }
 
     fn get_at<'a>(&'a self, key: &'a ObjectKey, revision: u64) -> StoreFuture<'a, Option<Versioned>> {

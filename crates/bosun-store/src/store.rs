@@ -448,8 +448,7 @@ impl Store {
         for _ in 0..attempts_max {
             // Read the newest applied version, not the published one: a precondition on a
             // version about to be superseded would only fail.
-            let encoded = key.encode().map_err(StoreError::from)?;
-            let current = self.inner.latest(&encoded)?.ok_or(StoreError::NotFound)?;
+            let current = self.latest(key)?.ok_or(StoreError::NotFound)?;
             let value = match update(&current).map_err(UpdateError::Rejected)? {
                 Decision::Unchanged => return Ok(current),
                 Decision::Write(value) => value,
@@ -460,6 +459,15 @@ impl Store {
             }
         }
         Err(StoreError::TooManyRetries { attempts: attempts_max }.into())
+    }
+
+    /// The newest live version of `key`, including one applied but not yet published: what a
+    /// conditional write compares against.
+    pub(crate) fn latest(&self, key: &ObjectKey) -> Result<Option<Versioned>> {
+        if self.is_closed() {
+            return Err(StoreError::Closed);
+        }
+        self.inner.latest(&key.encode()?)
     }
 
     /// The object at the current revision.

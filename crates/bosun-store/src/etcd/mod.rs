@@ -19,6 +19,10 @@
 //!   every read passes them through the store's [`Restamp`] with the revision etcd reports (as
 //!   kube-apiserver's versioner sets `resourceVersion` on what it reads).
 
+mod local;
+
+pub use local::LocalEtcd;
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -128,14 +132,39 @@ impl EtcdStore {
         Ok(header_revision(response.header()))
     }
 
-    /// etcd's compaction point: a watch from revision 1 is refused with it (0 when nothing was
-    /// compacted). Asked only on the error paths that need to report it.
-    async fn compacted_revision_now(&self) -> Result<u64> {
-        let options = WatchOptions::new().with_start_revision(1);
-        let probe = [&self.prefix[..], b"\x00compaction-probe"].concat();
-        let mut stream = self.watch_client.clone().watch(probe, Some(options)).await.map_err(|e| self.failure(e))?;
-        let first = stream.message().await.map_err(|e| self.failure(e))?;
-        Ok(first.map_or(0, |response| response.compact_revision().max(0) as u64))
+    /// Whether etcd still has the snapshot at `revision` (it is not below the compaction point).
+    async fn readable_at(&self, revision: u64) -> Result<bool> {
+        let options = GetOptions::new().with_count_only().with_revision(revision as i64);
+        match self.kv.clone().get(&self.prefix[..], Some(options)).await {
+            Ok(_) => Ok(true),
+            Err(error) if is_compacted(&error) => Ok(false),
+            Err(error) => Err(self.failure(error)),
+        }
+    }
+
+    /// etcd's compaction point, known to be above `compacted`: etcd reports it to no client
+    /// call but a watch (asynchronously), so it is found by bisecting snapshot reads. Asked only
+    /// on the paths that report `Expired`.
+    async fn oldest_revision_above(&self, compacted: u64) -> Result<u64> {
+        let (mut low, mut high) = (compacted + 1, self.current_revision_now().await?);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.readable_at(middle).await? {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        Ok(high)
+    }
+
+    /// `Expired` when events after `revision` may be gone (it is below the compaction point).
+    async fn check_not_compacted(&self, revision: u64) -> Result<()> {
+        // etcd's history starts at revision 1 (its empty state).
+        if self.readable_at(revision.max(1)).await? {
+            return Ok(());
+        }
+        Err(StoreError::Expired { requested: revision, oldest: self.oldest_revision_above(revision).await? })
     }
 
     /// Maps an etcd error, telling compaction and future revisions apart.
@@ -148,14 +177,13 @@ impl EtcdStore {
 
     /// Maps the error of a read at `revision`.
     async fn read_failure(&self, error: etcd_client::Error, revision: u64) -> StoreError {
-        let message = error.to_string();
-        if message.contains("required revision has been compacted") {
-            return match self.compacted_revision_now().await {
+        if is_compacted(&error) {
+            return match self.oldest_revision_above(revision).await {
                 Ok(oldest) => StoreError::Expired { requested: revision, oldest },
                 Err(other) => other,
             };
         }
-        if message.contains("required revision is a future revision") {
+        if error.to_string().contains("required revision is a future revision") {
             return match self.current_revision_now().await {
                 Ok(current) => StoreError::FutureRevision { requested: revision, current },
                 Err(other) => other,
@@ -386,11 +414,11 @@ impl EtcdStore {
         if request.after_revision > current {
             return Err(StoreError::FutureRevision { requested: request.after_revision, current });
         }
+        self.check_not_compacted(request.after_revision).await?;
         let guard = WatcherSlot::take(&self.watchers, self.watchers_max)?;
-        // Start at `after_revision` itself (and drop its event): etcd refuses a start below its
-        // compaction point, which is exactly when events after `after_revision` may be gone.
+        // A compaction that overtakes the start is reported by etcd as the watch's cancellation.
         let options =
-            WatchOptions::new().with_prefix().with_prev_key().with_start_revision(request.after_revision.max(1) as i64);
+            WatchOptions::new().with_prefix().with_prev_key().with_start_revision(request.after_revision as i64 + 1);
         let etcd_prefix = self.etcd_key(request.prefix.as_bytes());
         let mut stream =
             self.watch_client.clone().watch(etcd_prefix, Some(options)).await.map_err(|e| self.failure(e))?;
@@ -429,9 +457,8 @@ impl EtcdStore {
         // Physical: return once the history is really gone, as the embedded store does.
         match self.kv.clone().compact(target as i64, Some(CompactionOptions::new().with_physical())).await {
             Ok(_) => Ok(target),
-            Err(error) if error.to_string().contains("required revision has been compacted") => {
-                self.compacted_revision_now().await
-            }
+            // Already compacted past it: nothing to do.
+            Err(error) if is_compacted(&error) => Ok(target),
             Err(error) => Err(self.failure(error)),
         }
     }
@@ -664,6 +691,10 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
+}
+
+fn is_compacted(error: &etcd_client::Error) -> bool {
+    error.to_string().contains("required revision has been compacted")
 }
 
 /// The uid in an envelope; `Corrupt` when the bytes are not one of ours.
