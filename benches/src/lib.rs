@@ -8,6 +8,7 @@
 //! - [`on_store`]: the workloads on Bosun's store.
 //! - [`suite`]: `bosun bench write|watch|resume|list|restart|all`, on one backend or compared.
 //! - [`http`]: watch fan-out through Bosun's HTTP API, with HTTP clients on loopback.
+//! - [`progress`]: the progress bar (plain lines when stderr is not a terminal).
 //! - `etcd` (feature `etcd`): the same workloads on etcd through its gRPC API.
 
 pub mod check;
@@ -17,6 +18,7 @@ pub mod etcd;
 pub mod http;
 pub mod on_store;
 pub mod pods;
+pub mod progress;
 pub mod report;
 pub mod suite;
 

@@ -23,6 +23,7 @@ use crate::drive::{
 };
 use crate::on_store::{BACKLOG_WRITERS, LIST_PAGE, ScratchStore, list_paged, list_whole, time_list};
 use crate::pods::{pod_object, pod_objects, pod_objects_per_writer};
+use crate::progress::Progress;
 use crate::report::{counted, format_value, load_average, spread};
 
 /// A store the suite measures.
@@ -196,6 +197,23 @@ fn goal(name: &str) -> Option<f64> {
     }
 }
 
+/// Points one run on one store measures, for the progress bar.
+fn points_per_run(options: &SuiteOptions) -> usize {
+    let wants = |workload| options.workloads.contains(&workload);
+    let mut points = 0;
+    if wants(Workload::Write) {
+        points += options.sizes.writer_counts.len();
+    }
+    if wants(Workload::Watch) {
+        points += options.sizes.watcher_counts.len();
+    }
+    if wants(Workload::Resume) || wants(Workload::List) {
+        // The backlog, then each of the two.
+        points += 1 + usize::from(wants(Workload::Resume)) + usize::from(wants(Workload::List));
+    }
+    points + usize::from(wants(Workload::Restart))
+}
+
 /// The goal on one store's own figures: the writer's rate with 1000 watchers over its rate with 1.
 const WRITER_RATIO_GOAL: f64 = 0.9;
 
@@ -216,9 +234,10 @@ pub async fn run(options: &SuiteOptions) -> BenchResult<()> {
         return Err("this build has no etcd support: build with `--features etcd`".into());
     }
     let mut results = Results::default();
+    let progress = Progress::new((options.runs * options.backends.len() * points_per_run(options)) as u64);
     for run in 1..=options.runs {
         for &backend in &options.backends {
-            let mut bench = Bench { options, results: &mut results, backend, run, started };
+            let mut bench = Bench { options, results: &mut results, backend, run, started, progress: &progress };
             match backend {
                 Backend::Sled => bench.workloads(&SledSide).await?,
                 #[cfg(feature = "etcd")]
@@ -228,6 +247,7 @@ pub async fn run(options: &SuiteOptions) -> BenchResult<()> {
             }
         }
     }
+    progress.done();
     let elapsed = started.elapsed().as_secs_f64();
     let footer = format!(
         "median, min and max over {}; {elapsed:.0} s in all; load average {load_before} before, {} after",
@@ -320,17 +340,24 @@ struct Bench<'a> {
     backend: Backend,
     run: usize,
     started: Instant,
+    progress: &'a Progress,
 }
 
 impl Bench<'_> {
+    /// Names the point about to run, beside the progress bar.
+    fn starting(&self, point: impl std::fmt::Display) {
+        self.progress.start(format_args!("run {}/{} {}: {point}", self.run, self.options.runs, self.backend.label()));
+    }
+
+    /// Reports a finished point.
     fn progress(&self, message: impl std::fmt::Display) {
-        eprintln!(
+        self.progress.finish_point(format_args!(
             "[run {}/{} {} +{:.1}s] {message}",
             self.run,
             self.options.runs,
             self.backend.label(),
             self.started.elapsed().as_secs_f64()
-        );
+        ));
     }
 
     fn record(&mut self, name: String, unit: &'static str, better: Better, value: f64) {
@@ -350,6 +377,7 @@ impl Bench<'_> {
         }
         if wants(Workload::Restart) {
             let objects = self.backlog_size();
+            self.starting(format_args!("restart with {objects} objects"));
             let ms = side.restart(objects).await?;
             self.progress(format_args!("restart with {objects} objects: {ms:.1} ms until a read succeeds"));
             self.record(format!("restart with {objects} objects"), "ms", Better::Lower, ms);
@@ -364,6 +392,7 @@ impl Bench<'_> {
 
     async fn write<S: Side>(&mut self, side: &S) -> BenchResult<()> {
         for &writers in &self.options.sizes.writer_counts {
+            self.starting(format_args!("writes, {}", counted(writers, "writer")));
             let shares = pod_objects_per_writer(self.options.sizes.writes, writers);
             let written = shares.iter().map(Vec::len).sum::<usize>();
             let scratch = side.fresh().await?;
@@ -380,6 +409,7 @@ impl Bench<'_> {
         let sizes = &self.options.sizes;
         let mut writer_rates = Vec::new();
         for &watchers in &sizes.watcher_counts.clone() {
+            self.starting(format_args!("watch, {}", counted(watchers, "watcher")));
             let scratch = side.fresh().await?;
             let fanout = fanout_point(scratch.as_ref(), watchers, pod_objects(0..sizes.events)).await?;
             side.discard(scratch).await?;
@@ -418,6 +448,7 @@ impl Bench<'_> {
     /// Resume and list share one backlog per run: filling 100 000 objects is the slow part.
     async fn backlog<S: Side>(&mut self, side: &S, resume: bool, list: bool) -> BenchResult<()> {
         let objects = self.backlog_size();
+        self.starting(format_args!("a backlog of {objects} objects"));
         let scratch = side.fresh().await?;
         let store = scratch.as_ref();
         let before = store.revision().await?;
@@ -427,6 +458,7 @@ impl Bench<'_> {
         // whichever figure came first would pay for it, so it is done (and not reported) here.
         side.list(store, objects, None).await?;
         if list {
+            self.starting(format_args!("list {objects} objects"));
             let whole = side.list(store, objects, None).await?;
             let paged = side.list(store, objects, Some(LIST_PAGE)).await?;
             self.progress(format_args!("list {objects}: one call {whole:.1} ms, pages of {LIST_PAGE} {paged:.1} ms"));
@@ -434,6 +466,7 @@ impl Bench<'_> {
             self.record(format!("list {objects} objects, pages of {LIST_PAGE}"), "ms", Better::Lower, paged);
         }
         if resume {
+            self.starting(format_args!("replay of {objects} events"));
             let replayed = replay(store, before, objects as u64).await?;
             let rate = objects as f64 / replayed.elapsed.as_secs_f64();
             self.progress(format_args!(
@@ -727,8 +760,15 @@ mod tests {
     async fn every_workload_runs_on_bosuns_store_and_every_watcher_gets_every_event() {
         let options = tiny();
         let mut results = Results::default();
-        let mut bench =
-            Bench { options: &options, results: &mut results, backend: Backend::Sled, run: 1, started: Instant::now() };
+        let progress = Progress::new(points_per_run(&options) as u64);
+        let mut bench = Bench {
+            options: &options,
+            results: &mut results,
+            backend: Backend::Sled,
+            run: 1,
+            started: Instant::now(),
+            progress: &progress,
+        };
         bench.workloads(&SledSide).await.unwrap();
         let names: Vec<&str> = results.figures.iter().map(|figure| figure.name.as_str()).collect();
         for name in [

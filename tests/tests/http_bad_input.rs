@@ -174,8 +174,8 @@ async fn a_watch_from_a_compacted_revision_is_a_200_stream_with_one_410_error_ev
         let body = serde_json::to_vec(&json!({"metadata": {"name": format!("c{i}")}})).unwrap();
         send(&cluster, Method::POST, CONFIGMAPS, Some("application/json"), body).await;
     }
-    let revision = cluster.store().revision();
-    cluster.store().compact(revision).unwrap();
+    let revision = cluster.api().store().current_revision().await.unwrap();
+    cluster.api().store().compact(revision).await.unwrap();
     let request = Request::get(format!("{CONFIGMAPS}?watch=true&resourceVersion=1")).body(Body::empty()).unwrap();
     let response = cluster.router().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);

@@ -116,7 +116,7 @@ async fn watch_list_ends_its_initial_events_with_the_annotated_bookmark() {
             assert_eq!(event["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
             assert_eq!(event["object"]["kind"], "ConfigMap");
             let rv: u64 = event["object"]["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
-            assert_eq!(rv, cluster.store().revision());
+            assert_eq!(rv, cluster.api().store().current_revision().await.unwrap());
             break;
         }
         initial.push(name(&event).to_string());
@@ -128,7 +128,7 @@ async fn watch_list_ends_its_initial_events_with_the_annotated_bookmark() {
 #[tokio::test]
 async fn bookmarks_arrive_when_asked_and_never_go_behind_delivered_events() {
     let cluster = cluster().await;
-    let rv = cluster.store().revision();
+    let rv = cluster.api().store().current_revision().await.unwrap();
     let mut stream = Stream::open(&cluster, &format!("resourceVersion={rv}&allowWatchBookmarks=true")).await;
     let created = create(&cluster, "a", json!({})).await;
     let created_rv: u64 = created["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
@@ -142,7 +142,7 @@ async fn bookmarks_arrive_when_asked_and_never_go_behind_delivered_events() {
 async fn an_object_that_stops_matching_the_selector_arrives_as_deleted() {
     let cluster = cluster().await;
     create(&cluster, "a", json!({"tier": "web"})).await;
-    let rv = cluster.store().revision();
+    let rv = cluster.api().store().current_revision().await.unwrap();
     let mut stream = Stream::open(&cluster, &format!("resourceVersion={rv}&labelSelector=tier%3Dweb")).await;
     request(&cluster, Method::PATCH, &format!("{CONFIGMAPS}/a"), Some(json!({"metadata": {"labels": {"tier": "db"}}})))
         .await;
@@ -151,7 +151,7 @@ async fn an_object_that_stops_matching_the_selector_arrives_as_deleted() {
     assert_eq!(gone["object"]["metadata"]["labels"]["tier"], "web", "the last matching state");
     assert_eq!(
         gone["object"]["metadata"]["resourceVersion"].as_str().unwrap(),
-        cluster.store().revision().to_string(),
+        cluster.api().store().current_revision().await.unwrap().to_string(),
         "at the revision of the change"
     );
     request(
@@ -168,19 +168,22 @@ async fn an_object_that_stops_matching_the_selector_arrives_as_deleted() {
 async fn a_delete_event_carries_the_last_state_at_the_deletion_revision() {
     let cluster = cluster().await;
     create(&cluster, "a", json!({"k": "v"})).await;
-    let rv = cluster.store().revision();
+    let rv = cluster.api().store().current_revision().await.unwrap();
     let mut stream = Stream::open(&cluster, &format!("resourceVersion={rv}")).await;
     request(&cluster, Method::DELETE, &format!("{CONFIGMAPS}/a"), None).await;
     let deleted = stream.next().await.unwrap();
     assert_eq!(deleted["type"], "DELETED");
     assert_eq!(deleted["object"]["metadata"]["labels"]["k"], "v");
-    assert_eq!(deleted["object"]["metadata"]["resourceVersion"], cluster.store().revision().to_string());
+    assert_eq!(
+        deleted["object"]["metadata"]["resourceVersion"],
+        cluster.api().store().current_revision().await.unwrap().to_string()
+    );
 }
 
 #[tokio::test]
 async fn timeout_seconds_ends_the_stream_cleanly() {
     let cluster = cluster().await;
-    let rv = cluster.store().revision();
+    let rv = cluster.api().store().current_revision().await.unwrap();
     let mut stream = Stream::open(&cluster, &format!("resourceVersion={rv}&timeoutSeconds=1")).await;
     let started = std::time::Instant::now();
     assert!(stream.next().await.is_none(), "no events, then the end");

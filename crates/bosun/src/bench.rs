@@ -259,16 +259,20 @@ async fn deployments_run(count: usize, durability: Durability) -> Result<f64, St
 
 async fn deployments(count: usize, runs: usize, json: bool) -> Result<(), String> {
     let mut figures = Vec::new();
+    let progress = bosun_benches::progress::Progress::new(2 * runs as u64);
     for (label, durability) in
         [("durable (Immediate)", Durability::Immediate), ("not durable (None)", Durability::None)]
     {
         let mut sample = Vec::new();
         for run in 1..=runs {
-            eprintln!("deployments, {label}: run {run}/{runs}, {count} Deployments of 3 replicas");
-            sample.push(deployments_run(count, durability).await?);
+            progress.start(format_args!("{label}: run {run}/{runs}, {count} Deployments of 3 replicas"));
+            let rate = deployments_run(count, durability).await?;
+            progress.finish_point(format_args!("deployments, {label}: run {run}/{runs}: {rate:.0} Deployments/s"));
+            sample.push(rate);
         }
         figures.push((label, summary(sample)));
     }
+    progress.done();
     let ratio = figures[0].1.0 / figures[1].1.0;
     if json {
         let rows: Vec<Value> = figures
@@ -322,12 +326,17 @@ async fn rollout_run(replicas: usize) -> Result<(f64, f64), String> {
 
 async fn rollout(replicas: usize, runs: usize, json: bool) -> Result<(), String> {
     let (mut creates, mut rollouts) = (Vec::new(), Vec::new());
+    let progress = bosun_benches::progress::Progress::new(runs as u64);
     for run in 1..=runs {
-        eprintln!("rollout: run {run}/{runs}, {replicas} replicas on a virtual clock");
+        progress.start(format_args!("run {run}/{runs}, {replicas} replicas on a virtual clock"));
         let (created, rolled) = rollout_run(replicas).await?;
+        progress.finish_point(format_args!(
+            "rollout: run {run}/{runs}: created in {created:.2} s, rolled out in {rolled:.2} s"
+        ));
         creates.push(created);
         rollouts.push(rolled);
     }
+    progress.done();
     let (create, rollout) = (summary(creates), summary(rollouts));
     if json {
         println!(
@@ -391,13 +400,14 @@ async fn watch_http(args: WatchHttpArgs) -> bosun_benches::BenchResult<()> {
     }
     let median = |sample: Vec<f64>| summary(sample).0;
     let mut rows = Vec::new();
+    let progress = bosun_benches::progress::Progress::new((args.watchers.len() * args.runs.max(1)) as u64);
     for &watchers in &args.watchers {
         let (mut in_process, mut http) = (Vec::new(), Vec::new());
         #[cfg_attr(not(feature = "etcd"), allow(unused_mut))]
         let mut etcd: Vec<f64> = Vec::new();
         let (mut lost, mut reordered) = (0, 0);
         for run in 1..=args.runs.max(1) {
-            eprintln!("watch-http: {watchers} watchers, run {run}/{}", args.runs.max(1));
+            progress.start(format_args!("{watchers} watchers, run {run}/{}", args.runs.max(1)));
             let scratch = ScratchStore::open(None, Durability::Immediate)?;
             let point = fanout_point(&scratch.store, watchers, pod_objects(0..args.events)).await?;
             scratch.discard()?;
@@ -410,10 +420,12 @@ async fn watch_http(args: WatchHttpArgs) -> bosun_benches::BenchResult<()> {
                 let options = EtcdOptions { endpoints: args.etcd_endpoints.clone(), binary: Default::default() };
                 etcd.push(bosun_benches::etcd::fanout(&options, watchers, args.events).await?.delivered_per_second);
             }
+            progress.finish_point(format_args!("watch-http: {watchers} watchers, run {run}/{} done", args.runs.max(1)));
         }
         let etcd = (!etcd.is_empty()).then(|| median(etcd));
         rows.push(HttpRow { watchers, in_process: median(in_process), http: median(http), etcd, lost, reordered });
     }
+    progress.done();
     if args.json {
         let rows: Vec<Value> = rows
             .iter()

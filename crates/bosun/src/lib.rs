@@ -37,13 +37,32 @@ pub enum StartError {
         #[source]
         source: bosun_store::StoreError,
     },
+    /// The etcd store could not connect.
+    #[error("could not open the store on etcd at {endpoints}: {source}")]
+    Etcd {
+        /// The endpoints tried.
+        endpoints: String,
+        /// The cause.
+        #[source]
+        source: bosun_store::StoreError,
+    },
     /// Creating the initial namespaces failed.
     #[error("could not bootstrap the cluster: {0}")]
     Bootstrap(#[source] bosun_api::status::Status),
 }
 
+/// Where a cluster keeps its objects.
+enum Backing {
+    /// The embedded store in the data directory.
+    Embedded,
+    /// An etcd cluster, under a key prefix.
+    #[cfg(feature = "etcd")]
+    Etcd { endpoints: Vec<String>, prefix: String },
+}
+
 /// Settings of a [`Cluster`].
 pub struct ClusterBuilder {
+    backing: Backing,
     data_dir: Option<PathBuf>,
     durability: Durability,
     clock: Arc<dyn Clock>,
@@ -57,8 +76,8 @@ pub struct ClusterBuilder {
 /// A running control plane.
 pub struct Cluster {
     api: Api,
-    /// The embedded store under `api` (the same one, as its concrete type).
-    store: Store,
+    /// The embedded store under `api` (the same one, as its concrete type); `None` on etcd.
+    store: Option<Store>,
     router: axum::Router,
     shutdown: ShutdownHandle,
     data_dir: PathBuf,
@@ -69,6 +88,7 @@ impl Cluster {
     /// Starts describing a cluster.
     pub fn builder() -> ClusterBuilder {
         ClusterBuilder {
+            backing: Backing::Embedded,
             data_dir: None,
             durability: Durability::Immediate,
             clock: Arc::new(SystemClock),
@@ -95,9 +115,10 @@ impl Cluster {
         kube::Client::new(self.router.clone(), "default")
     }
 
-    /// The embedded store: recovery figures, size on disk, compaction.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The embedded store (recovery figures, size on disk, compaction); `None` when the cluster
+    /// keeps its objects in etcd. Every store is also reachable as `api().store()`.
+    pub fn embedded_store(&self) -> Option<&Store> {
+        self.store.as_ref()
     }
 
     /// The data directory.
@@ -130,7 +151,19 @@ impl ClusterBuilder {
         self
     }
 
-    /// When writes are acknowledged (default: `Immediate`, durable before acknowledged).
+    /// Keep the objects in etcd (client URLs like `http://10.0.0.5:2379`), under `prefix` (e.g.
+    /// `/bosun/`), instead of the data directory's embedded store, which then keeps only the
+    /// server's own files. Several servers may share one etcd and serve one cluster; run the
+    /// controllers on one of them only ([`ClusterBuilder::controllers`]): there is no leader
+    /// election yet.
+    #[cfg(feature = "etcd")]
+    pub fn etcd(mut self, endpoints: Vec<String>, prefix: impl Into<String>) -> Self {
+        self.backing = Backing::Etcd { endpoints, prefix: prefix.into() };
+        self
+    }
+
+    /// When writes are acknowledged (default: `Immediate`, durable before acknowledged). Ignored
+    /// on etcd, which acknowledges what it has made durable.
     pub fn durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
         self
@@ -186,10 +219,25 @@ impl ClusterBuilder {
                 (temporary.path().to_path_buf(), Some(temporary))
             }
         };
-        let store_dir = data_dir.join("store");
-        let config = StoreConfig { durability: self.durability, ..StoreConfig::default() };
-        let store = Store::open(&store_dir, config).map_err(|source| StartError::Store { dir: store_dir, source })?;
-        let api = Api::with_clock(store.clone(), self.clock);
+        let (api, store) = match self.backing {
+            Backing::Embedded => {
+                let store_dir = data_dir.join("store");
+                let config = StoreConfig { durability: self.durability, ..StoreConfig::default() };
+                let store =
+                    Store::open(&store_dir, config).map_err(|source| StartError::Store { dir: store_dir, source })?;
+                (Api::with_clock(store.clone(), self.clock), Some(store))
+            }
+            #[cfg(feature = "etcd")]
+            Backing::Etcd { endpoints, prefix } => {
+                let mut options = bosun_store::EtcdOptions::new(endpoints, Arc::new(bosun_api::meta::restamp));
+                options.prefix = prefix;
+                let endpoints = options.endpoints.join(",");
+                let store = bosun_store::EtcdStore::connect(options)
+                    .await
+                    .map_err(|source| StartError::Etcd { endpoints, source })?;
+                (Api::with_clock(store, self.clock), None)
+            }
+        };
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
         publish_api_endpoints(&api, self.api_ip, self.api_port).await.map_err(StartError::Bootstrap)?;
         if self.controllers {

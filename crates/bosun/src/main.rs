@@ -52,6 +52,20 @@ struct ServeArgs {
     /// see docs/NODE-AGENT.md); they add to and override the built-in ones.
     #[arg(long)]
     node_profiles: Option<PathBuf>,
+    /// Run the controllers and the node agent. With several servers over one etcd, run them on
+    /// one server only (there is no leader election yet): `--controllers=false` on the others.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    controllers: bool,
+    /// Keep the objects in etcd at these client URLs (comma-separated, e.g.
+    /// http://127.0.0.1:2379) instead of the data directory, which then keeps only the server's
+    /// TLS files, token and kubeconfig. Several servers can share one etcd.
+    #[cfg(feature = "etcd")]
+    #[arg(long, value_delimiter = ',', env = "BOSUN_ETCD_ENDPOINTS")]
+    etcd_endpoints: Vec<String>,
+    /// The key prefix of this cluster's objects in etcd.
+    #[cfg(feature = "etcd")]
+    #[arg(long, default_value = "/bosun/")]
+    etcd_prefix: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -160,17 +174,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => bosun_controllers::node::profiles::Profiles::default(),
     };
     let node = bosun_controllers::node::NodeConfig { profiles, ..bosun_controllers::node::NodeConfig::default() };
-    let cluster = bosun::Cluster::builder()
+    let builder = bosun::Cluster::builder()
         .node(node)
+        .controllers(args.controllers)
         .data_dir(&args.data_dir)
         .durability(durability)
         .http(http)
-        .api_address(address)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    let recovery = cluster.store().recovery().clone();
-    tracing::info!(revision = recovery.revision, recovery_ms = recovery.duration.as_secs_f64() * 1e3, "store opened");
+        .api_address(address);
+    #[cfg(feature = "etcd")]
+    let builder = match args.etcd_endpoints.is_empty() {
+        true => builder,
+        false => builder.etcd(args.etcd_endpoints.clone(), args.etcd_prefix.clone()),
+    };
+    let cluster = builder.start().await.map_err(|e| e.to_string())?;
+    match cluster.embedded_store() {
+        Some(store) => {
+            let recovery = store.recovery();
+            let recovery_ms = recovery.duration.as_secs_f64() * 1e3;
+            tracing::info!(revision = recovery.revision, recovery_ms, "store opened");
+        }
+        None => tracing::info!("store on etcd"),
+    }
 
     let (security, server_url, ca_pem, token) = if args.insecure_http {
         (Security::InsecureHttp, format!("http://{address}"), None, None)
