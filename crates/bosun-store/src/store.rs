@@ -43,6 +43,7 @@ use crate::error::{Result, StoreError};
 use crate::event::{Event, EventKind, Versioned};
 use crate::key::{KeyPrefix, ObjectKey};
 use crate::records::{self, Envelope, LogOp, LogRecord};
+use crate::storage::Storage;
 
 /// Revisions reserved durably at a time in the non-durable modes, so that a crash can never make
 /// the store hand out a revision twice (a reopen after a crash starts past the reservation).
@@ -442,23 +443,10 @@ impl Store {
     pub async fn guaranteed_update<E>(
         &self,
         key: &ObjectKey,
-        mut update: impl FnMut(&Versioned) -> std::result::Result<Decision<'static>, E>,
+        update: impl FnMut(&Versioned) -> std::result::Result<Decision<'static>, E>,
     ) -> std::result::Result<Versioned, UpdateError<E>> {
-        let attempts_max = self.inner.config.update_attempts_max;
-        for _ in 0..attempts_max {
-            // Read the newest applied version, not the published one: a precondition on a
-            // version about to be superseded would only fail.
-            let current = self.latest(key)?.ok_or(StoreError::NotFound)?;
-            let value = match update(&current).map_err(UpdateError::Rejected)? {
-                Decision::Unchanged => return Ok(current),
-                Decision::Write(value) => value,
-            };
-            match self.update(key, Some(current.mod_revision), value).await {
-                Err(StoreError::Conflict { .. }) => continue,
-                other => return other.map_err(UpdateError::Store),
-            }
-        }
-        Err(StoreError::TooManyRetries { attempts: attempts_max }.into())
+        let storage: &dyn Storage = self;
+        storage.guaranteed_update(key, self.inner.config.update_attempts_max, update).await
     }
 
     /// The newest live version of `key`, including one applied but not yet published: what a
@@ -732,16 +720,8 @@ impl Inner {
 
     fn list(&self, request: &ListRequest, filter: &dyn Fn(&Versioned) -> bool) -> Result<ListPage> {
         let prefix = request.prefix.as_bytes();
-        let (revision, start_after) = match &request.continue_token {
-            Some(token) => {
-                let (revision, last_key) = decode_continue(token)?;
-                if !last_key.starts_with(prefix) {
-                    return Err(StoreError::InvalidContinue("the token belongs to another collection"));
-                }
-                (revision, Some(last_key))
-            }
-            None => (request.revision.unwrap_or_else(|| self.read_revision()), None),
-        };
+        let (revision, start_after) = list_start(request)?;
+        let revision = revision.unwrap_or_else(|| self.read_revision());
         self.check_readable(revision)?;
 
         let start = match &start_after {
@@ -750,10 +730,7 @@ impl Inner {
             None => records::version_prefix(prefix),
         };
         let end = records::prefix_end(&records::version_prefix(prefix));
-        let limit = request.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-        let mut items = Vec::new();
-        let mut more = false;
-        let mut remaining = 0u64;
+        let mut page = PageCollector::new(request, filter);
         let mut visible = SnapshotScan::new(revision);
         let mut rows = self.backend.scan(&start, start_after.is_some(), end.as_deref());
         loop {
@@ -767,27 +744,13 @@ impl Inner {
                 }
                 continue;
             };
-            if !filter(&item) {
-                continue;
-            }
-            if items.len() < limit {
-                items.push(item);
-            } else {
-                more = true;
-                remaining += 1;
-                if !request.count_remaining {
-                    break;
-                }
+            if !page.offer(item) {
+                break;
             }
         }
         // A compaction that overtook this snapshot may have removed versions mid-scan.
         self.check_not_compacted(revision)?;
-        let continue_token = match (more, items.last()) {
-            (true, Some(last)) => Some(encode_continue(revision, &last.key)),
-            _ => None,
-        };
-        let remaining = request.count_remaining.then_some(remaining);
-        Ok(ListPage { items, revision, continue_token, remaining })
+        Ok(page.finish(revision))
     }
 
     /// Compacts up to `target` in bounded steps; with `cutoff_ms`, stops at the first revision
@@ -922,9 +885,70 @@ impl SnapshotScan {
     }
 }
 
+/// Where a list starts: the continue token's snapshot revision and last key (checked to belong
+/// to the requested collection), or the request's own revision.
+pub(crate) fn list_start(request: &ListRequest) -> Result<(Option<u64>, Option<Vec<u8>>)> {
+    let Some(token) = &request.continue_token else {
+        return Ok((request.revision, None));
+    };
+    let (revision, last_key) = decode_continue(token)?;
+    if !last_key.starts_with(request.prefix.as_bytes()) {
+        return Err(StoreError::InvalidContinue("the token belongs to another collection"));
+    }
+    Ok((Some(revision), Some(last_key)))
+}
+
+/// One page of a list, collected from items offered in key order: those that pass the filter, up
+/// to the limit; past it, whether more follow (and how many, with `count_remaining`).
+pub(crate) struct PageCollector<F> {
+    filter: F,
+    limit: usize,
+    count_remaining: bool,
+    items: Vec<Versioned>,
+    more: bool,
+    remaining: u64,
+}
+
+impl<F: Fn(&Versioned) -> bool> PageCollector<F> {
+    pub(crate) fn new(request: &ListRequest, filter: F) -> Self {
+        PageCollector {
+            filter,
+            limit: request.limit.filter(|l| *l > 0).unwrap_or(usize::MAX),
+            count_remaining: request.count_remaining,
+            items: Vec::new(),
+            more: false,
+            remaining: 0,
+        }
+    }
+
+    /// Takes the next item; `false` once nothing further needs to be read.
+    pub(crate) fn offer(&mut self, item: Versioned) -> bool {
+        if !(self.filter)(&item) {
+            return true;
+        }
+        if self.items.len() < self.limit {
+            self.items.push(item);
+            return true;
+        }
+        self.more = true;
+        self.remaining += 1;
+        self.count_remaining
+    }
+
+    /// The page, read at `revision`.
+    pub(crate) fn finish(self, revision: u64) -> ListPage {
+        let continue_token = match (self.more, self.items.last()) {
+            (true, Some(last)) => Some(encode_continue(revision, &last.key)),
+            _ => None,
+        };
+        let remaining = self.count_remaining.then_some(self.remaining);
+        ListPage { items: self.items, revision, continue_token, remaining }
+    }
+}
+
 const CONTINUE_FORMAT: u8 = 1;
 
-pub(crate) fn encode_continue(revision: u64, last_key: &[u8]) -> String {
+fn encode_continue(revision: u64, last_key: &[u8]) -> String {
     let mut raw = Vec::with_capacity(last_key.len() + 9);
     raw.push(CONTINUE_FORMAT);
     raw.extend_from_slice(&revision.to_be_bytes());
@@ -932,7 +956,7 @@ pub(crate) fn encode_continue(revision: u64, last_key: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
-pub(crate) fn decode_continue(token: &str) -> Result<(u64, Vec<u8>)> {
+fn decode_continue(token: &str) -> Result<(u64, Vec<u8>)> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| StoreError::InvalidContinue("not base64"))?;

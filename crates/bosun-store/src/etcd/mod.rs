@@ -43,7 +43,7 @@ use crate::error::{Result, StoreError};
 use crate::event::{Event, EventKind, Versioned, WatchItem};
 use crate::key::ObjectKey;
 use crate::storage::{ListFilter, Storage, StoreFuture};
-use crate::store::{LastState, ListPage, ListRequest, NewValue, Preconditions, decode_continue, encode_continue};
+use crate::store::{LastState, ListPage, ListRequest, NewValue, PageCollector, Preconditions, list_start};
 use crate::watch::{EventFilter, RemoteWatch, Watch, WatchRequest};
 
 /// Writes a revision into a stored value that carries its own (Kubernetes: sets
@@ -342,28 +342,15 @@ impl EtcdStore {
 
     async fn list_impl(&self, request: &ListRequest, filter: ListFilter<'_>) -> Result<ListPage> {
         self.check_open()?;
-        let prefix = request.prefix.as_bytes();
-        let (mut revision, start_after) = match &request.continue_token {
-            Some(token) => {
-                let (revision, last_key) = decode_continue(token)?;
-                if !last_key.starts_with(prefix) {
-                    return Err(StoreError::InvalidContinue("the token belongs to another collection"));
-                }
-                (Some(revision), Some(last_key))
-            }
-            None => (request.revision, None),
-        };
-        let range_start = self.etcd_key(prefix);
+        let (mut revision, start_after) = list_start(request)?;
+        let range_start = self.etcd_key(request.prefix.as_bytes());
         let range_end = prefix_end(&range_start);
         let mut from = match &start_after {
             // The first key after the last one returned.
             Some(last) => [&self.etcd_key(last)[..], &[0]].concat(),
             None => range_start,
         };
-        let limit = request.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-        let mut items = Vec::new();
-        let mut more = false;
-        let mut remaining = 0u64;
+        let mut page = PageCollector::new(request, filter);
         'ranges: loop {
             let mut options = GetOptions::new().with_range(range_end.clone()).with_limit(self.range_batch);
             if let Some(revision) = revision {
@@ -374,38 +361,20 @@ impl EtcdStore {
                 Err(error) => return Err(self.read_failure(error, revision.unwrap_or_default()).await),
             };
             // The first range fixes the snapshot every later range (and page) reads.
-            let snapshot = *revision.get_or_insert(header_revision(response.header()));
+            revision.get_or_insert(header_revision(response.header()));
             let has_more = response.more();
             let kvs = response.take_kvs();
             for kv in &kvs {
-                let item = self.decode(kv)?;
-                if !filter(&item) {
-                    continue;
-                }
-                if items.len() < limit {
-                    items.push(item);
-                } else {
-                    more = true;
-                    remaining += 1;
-                    if !request.count_remaining {
-                        break 'ranges;
-                    }
+                if !page.offer(self.decode(kv)?) {
+                    break 'ranges;
                 }
             }
             match kvs.last() {
                 Some(last) if has_more => from = [last.key(), &[0]].concat(),
-                _ => {
-                    revision = Some(snapshot);
-                    break;
-                }
+                _ => break,
             }
         }
-        let revision = revision.expect("set by the first range");
-        let continue_token = match (more, items.last()) {
-            (true, Some(last)) => Some(encode_continue(revision, &last.key)),
-            _ => None,
-        };
-        Ok(ListPage { items, revision, continue_token, remaining: request.count_remaining.then_some(remaining) })
+        Ok(page.finish(revision.expect("set by the first range")))
     }
 
     async fn watch_impl(&self, request: WatchRequest) -> Result<Watch> {
