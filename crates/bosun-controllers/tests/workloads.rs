@@ -586,3 +586,25 @@ async fn a_job_whose_pods_fail_past_the_backoff_limit_fails() {
         status["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Failed").unwrap()["reason"].clone();
     assert_eq!(reason, "BackoffLimitExceeded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_past_its_active_deadline_fails_and_its_pods_are_deleted() {
+    let h = Harness::start().await;
+    let mut server = job("server", 2, 2, json!({}));
+    // nginx runs until stopped: only the deadline can end this Job.
+    server["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx");
+    server["spec"]["activeDeadlineSeconds"] = json!(30);
+    h.api.create(rt("batch", "jobs"), "default", server, &WriteOptions::default()).await.unwrap();
+    h.wait_for("two running pods", |h| job_status(h, "server")["active"] == 2).await;
+    h.clock.advance(Duration::from_secs(20));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!has_condition(&job_status(&h, "server"), "Failed"), "20 s of 30: still running");
+    h.clock.advance(Duration::from_secs(11));
+    h.wait_for("the Job to fail", |h| has_condition(&job_status(h, "server"), "Failed")).await;
+    let status = job_status(&h, "server");
+    let failed = status["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Failed").unwrap().clone();
+    assert_eq!(failed["reason"], "DeadlineExceeded");
+    assert_eq!(status["active"], 0);
+    h.wait_for("its pods to be deleted", |h| h.pods().iter().all(|pod| pod.metadata.deletion_timestamp.is_some()))
+        .await;
+}
