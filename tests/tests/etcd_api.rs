@@ -169,3 +169,79 @@ async fn the_controllers_roll_out_a_deployment_on_etcd() {
     assert!(running.items.iter().all(|pod| pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")));
     server.api.store().close().unwrap();
 }
+
+/// Leader election on a test's time scale: a dead holder's Lease is taken after 1 s.
+fn quick_election(identity: &str) -> bosun_controllers::election::ElectionConfig {
+    bosun_controllers::election::ElectionConfig {
+        lease_duration: Duration::from_secs(1),
+        renew_deadline: Duration::from_millis(800),
+        retry_period: Duration::from_millis(100),
+        ..bosun_controllers::election::ElectionConfig::new(identity)
+    }
+}
+
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_runs_the_controllers_and_another_takes_over_when_it_dies() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    let etcd = LocalEtcd::start(&etcd_binary(), false).expect("start etcd");
+    let a = api_server(&etcd).await;
+    let b = api_server(&etcd).await;
+    a.api.bootstrap(6443).await.expect("bootstrap");
+    let config = bosun_controllers::ControllerConfig::default();
+    let elected_a = bosun_controllers::start_elected(&a.api, config.clone(), quick_election("server-a"));
+    let leases: Api<Lease> = Api::namespaced(b.client.clone(), "kube-system");
+    wait_for("server a to hold the lease", async || {
+        leases
+            .get_opt("bosun-controllers")
+            .await
+            .unwrap()
+            .is_some_and(|lease| lease.spec.unwrap_or_default().holder_identity.as_deref() == Some("server-a"))
+    })
+    .await;
+    let _elected_b = bosun_controllers::start_elected(&b.api, config, quick_election("server-b"));
+
+    // Two servers campaigning, one set of controllers: exactly the replicas asked for.
+    let deployments: Api<Deployment> = Api::namespaced(b.client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(b.client.clone(), "default");
+    let deployment: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}},
+        },
+    }))
+    .unwrap();
+    deployments.create(&PostParams::default(), &deployment).await.unwrap();
+    let available = async |wanted: i32| {
+        let status = deployments.get("web").await.unwrap().status.unwrap_or_default();
+        status.available_replicas == Some(wanted) && status.updated_replicas == Some(wanted)
+    };
+    wait_for("3 available replicas", async || available(3).await).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(pods.list(&ListParams::default().labels("app=web")).await.unwrap().items.len(), 3);
+    let lease = leases.get("bosun-controllers").await.unwrap().spec.unwrap();
+    assert_eq!((lease.holder_identity.as_deref(), lease.lease_transitions), (Some("server-a"), Some(0)));
+
+    // Server a dies (its store closes): b takes the lease and its controllers carry on.
+    a.api.store().close().unwrap();
+    assert_eq!(elected_a.await.unwrap(), bosun_controllers::election::ElectionEnd::StoreClosed);
+    wait_for("server b to take the lease", async || {
+        let spec = leases.get("bosun-controllers").await.unwrap().spec.unwrap_or_default();
+        spec.holder_identity.as_deref() == Some("server-b")
+    })
+    .await;
+    assert_eq!(leases.get("bosun-controllers").await.unwrap().spec.unwrap().lease_transitions, Some(1));
+    let scale = json!({"spec": {"replicas": 4}});
+    deployments.patch("web", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&scale)).await.unwrap();
+    wait_for("4 available replicas", async || available(4).await).await;
+    b.api.store().close().unwrap();
+}

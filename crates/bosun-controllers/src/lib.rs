@@ -12,9 +12,11 @@
 //!   their containers and readiness, finishes graceful pod deletion.
 //! - [`endpoints`]: Endpoints and EndpointSlices of every Service with a selector.
 //!
-//! [`start`] runs them all.
+//! [`start`] runs them all; [`start_elected`] runs them once this server holds the controllers'
+//! Lease ([`election`]), for several servers over one etcd.
 
 pub mod deployment;
+pub mod election;
 pub mod endpoints;
 pub mod gc;
 pub mod job;
@@ -45,6 +47,25 @@ impl Default for ControllerConfig {
         // Upstream's defaults are 5 each; reconciles here are in-process and short.
         ControllerConfig { node: node::NodeConfig::default(), deployment_workers: 16, replicaset_workers: 16 }
     }
+}
+
+/// Starts every controller on `api` once this process holds the controllers' Lease (see
+/// [`election`]); the task ends when the store closes or the Lease is lost, and says which. On
+/// [`election::ElectionEnd::Lost`] the caller must stop serving (close the store): another server
+/// may be running the controllers by then.
+pub fn start_elected(
+    api: &Api,
+    config: ControllerConfig,
+    election: election::ElectionConfig,
+) -> tokio::task::JoinHandle<election::ElectionEnd> {
+    let api = api.clone();
+    tokio::spawn(async move {
+        let leader = api.clone();
+        election::run(api, election, move || {
+            start(&leader, config);
+        })
+        .await
+    })
 }
 
 /// Starts every controller on `api`; they run until the store closes. Returns the shared

@@ -55,9 +55,10 @@ pub enum StartError {
 enum Backing {
     /// The embedded store in the data directory.
     Embedded,
-    /// An etcd cluster, under a key prefix.
+    /// An etcd cluster, under a key prefix; the controllers run on the server that holds their
+    /// Lease.
     #[cfg(feature = "etcd")]
-    Etcd { endpoints: Vec<String>, prefix: String },
+    Etcd { endpoints: Vec<String>, prefix: String, election: Option<bosun_controllers::election::ElectionConfig> },
 }
 
 /// Settings of a [`Cluster`].
@@ -153,12 +154,22 @@ impl ClusterBuilder {
 
     /// Keep the objects in etcd (client URLs like `http://10.0.0.5:2379`), under `prefix` (e.g.
     /// `/bosun/`), instead of the data directory's embedded store, which then keeps only the
-    /// server's own files. Several servers may share one etcd and serve one cluster; run the
-    /// controllers on one of them only ([`ClusterBuilder::controllers`]): there is no leader
-    /// election yet.
+    /// server's own files. Several servers may share one etcd and serve one cluster: the
+    /// controllers run on the one that holds their Lease (`kube-system/bosun-controllers`, see
+    /// [`bosun_controllers::election`]); a server that loses it closes its store and stops.
     #[cfg(feature = "etcd")]
     pub fn etcd(mut self, endpoints: Vec<String>, prefix: impl Into<String>) -> Self {
-        self.backing = Backing::Etcd { endpoints, prefix: prefix.into() };
+        self.backing = Backing::Etcd { endpoints, prefix: prefix.into(), election: None };
+        self
+    }
+
+    /// The controllers' leader election on etcd (default: kube-controller-manager's timing, and
+    /// an identity made of the host name and a random suffix).
+    #[cfg(feature = "etcd")]
+    pub fn election(mut self, config: bosun_controllers::election::ElectionConfig) -> Self {
+        if let Backing::Etcd { election, .. } = &mut self.backing {
+            *election = Some(config);
+        }
         self
     }
 
@@ -219,7 +230,7 @@ impl ClusterBuilder {
                 (temporary.path().to_path_buf(), Some(temporary))
             }
         };
-        let (api, store) = match self.backing {
+        let (api, store) = match &self.backing {
             Backing::Embedded => {
                 let store_dir = data_dir.join("store");
                 let config = StoreConfig { durability: self.durability, ..StoreConfig::default() };
@@ -228,9 +239,9 @@ impl ClusterBuilder {
                 (Api::with_clock(store.clone(), self.clock), Some(store))
             }
             #[cfg(feature = "etcd")]
-            Backing::Etcd { endpoints, prefix } => {
-                let mut options = bosun_store::EtcdOptions::new(endpoints, Arc::new(bosun_api::meta::restamp));
-                options.prefix = prefix;
+            Backing::Etcd { endpoints, prefix, .. } => {
+                let mut options = bosun_store::EtcdOptions::new(endpoints.clone(), Arc::new(bosun_api::meta::restamp));
+                options.prefix = prefix.clone();
                 let endpoints = options.endpoints.join(",");
                 let store = bosun_store::EtcdStore::connect(options)
                     .await
@@ -242,11 +253,39 @@ impl ClusterBuilder {
         publish_api_endpoints(&api, self.api_ip, self.api_port).await.map_err(StartError::Bootstrap)?;
         if self.controllers {
             let config = bosun_controllers::ControllerConfig { node: self.node, ..Default::default() };
-            bosun_controllers::start(&api, config);
+            match self.backing {
+                Backing::Embedded => {
+                    // The data directory is locked to this process: no other server can share it.
+                    bosun_controllers::start(&api, config);
+                }
+                #[cfg(feature = "etcd")]
+                Backing::Etcd { election, .. } => {
+                    let election = election
+                        .unwrap_or_else(|| bosun_controllers::election::ElectionConfig::new(candidate_identity()));
+                    let elected = bosun_controllers::start_elected(&api, config, election);
+                    let store = api.store().clone();
+                    tokio::spawn(async move {
+                        if let Ok(bosun_controllers::election::ElectionEnd::Lost) = elected.await {
+                            // Another server may run the controllers now: stop serving, as
+                            // kube-controller-manager exits.
+                            tracing::error!("lost the controllers' lease; closing the store");
+                            let _ = store.close();
+                        }
+                    });
+                }
+            }
         }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, store, router, shutdown, data_dir, _temporary: temporary })
     }
+}
+
+/// This process's name in the controllers' Lease: the host name and a random suffix.
+#[cfg(feature = "etcd")]
+fn candidate_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = if host.trim().is_empty() { "bosun" } else { host.trim() };
+    format!("{host}_{}", uuid::Uuid::new_v4())
 }
 
 /// Writes the `kubernetes` Service's Endpoints and EndpointSlice: the API server's own address, as

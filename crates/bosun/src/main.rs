@@ -52,8 +52,9 @@ struct ServeArgs {
     /// see docs/NODE-AGENT.md); they add to and override the built-in ones.
     #[arg(long)]
     node_profiles: Option<PathBuf>,
-    /// Run the controllers and the node agent. With several servers over one etcd, run them on
-    /// one server only (there is no leader election yet): `--controllers=false` on the others.
+    /// Run the controllers and the node agent. Over etcd they run on the one server that holds
+    /// their Lease (kube-system/bosun-controllers); `--controllers=false` makes a server that
+    /// never campaigns.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     controllers: bool,
     /// Keep the objects in etcd at these client URLs (comma-separated, e.g.
@@ -66,6 +67,33 @@ struct ServeArgs {
     #[cfg(feature = "etcd")]
     #[arg(long, default_value = "/bosun/")]
     etcd_prefix: String,
+    /// How long the controllers' Lease stays unrenewed before another server takes it.
+    #[cfg(feature = "etcd")]
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    leader_elect_lease_duration: Duration,
+    /// How long the Lease's holder keeps trying to renew before it gives up (and exits).
+    #[cfg(feature = "etcd")]
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    leader_elect_renew_deadline: Duration,
+    /// How often servers try to take the Lease, and its holder renews it.
+    #[cfg(feature = "etcd")]
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    leader_elect_retry_period: Duration,
+}
+
+/// A duration as kube-controller-manager's flags write them: `15s`, `500ms`, `1m`.
+#[cfg_attr(not(feature = "etcd"), allow(dead_code))]
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 15s, 500ms or 1m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("{text:?} is not a duration like 15s, 500ms or 1m")),
+    };
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -184,7 +212,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     #[cfg(feature = "etcd")]
     let builder = match args.etcd_endpoints.is_empty() {
         true => builder,
-        false => builder.etcd(args.etcd_endpoints.clone(), args.etcd_prefix.clone()),
+        false => {
+            if args.leader_elect_renew_deadline >= args.leader_elect_lease_duration {
+                return Err("--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration".into());
+            }
+            let identity = format!("{address}_{}", uuid::Uuid::new_v4());
+            let election = bosun_controllers::election::ElectionConfig {
+                lease_duration: args.leader_elect_lease_duration,
+                renew_deadline: args.leader_elect_renew_deadline,
+                retry_period: args.leader_elect_retry_period,
+                ..bosun_controllers::election::ElectionConfig::new(identity)
+            };
+            builder.etcd(args.etcd_endpoints.clone(), args.etcd_prefix.clone()).election(election)
+        }
     };
     let cluster = builder.start().await.map_err(|e| e.to_string())?;
     match cluster.embedded_store() {
@@ -237,11 +277,24 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!("shutting down");
     };
     let router = cluster.router();
+    let store = cluster.api().store().clone();
+    let store_closed = store.closed();
+    tokio::pin!(store_closed);
+    let mut lost_store = false;
     let handle_shutdown = async {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {}
+            // Closed under us: the controllers' Lease was lost (another server runs them now).
+            () = &mut store_closed => lost_store = true,
+        }
         cluster.shutdown_handle().shutdown();
     };
     server::serve(listener, router, security, handle_shutdown).await.map_err(|e| e.to_string())?;
+    if lost_store {
+        return Err("the store was closed under the server (the controllers' lease was lost, see the log); \
+                    exiting so that a supervisor restarts this server as a candidate"
+            .into());
+    }
     cluster.shutdown().map_err(|e| format!("closing the store failed: {e}"))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Real kubectl against `bosun serve --etcd-endpoints`: two servers over one etcd serve one
-//! cluster (the controllers on one of them), and the objects outlive both servers. Built with
-//! `--features etcd`; starts its own etcd (`.tools/bin/etcd`).
+//! cluster, the controllers on the one holding their Lease; the other takes over when it dies;
+//! the objects outlive both servers. Built with `--features etcd`; starts its own etcd
+//! (`.tools/bin/etcd`).
 #![cfg(feature = "etcd")]
 
 mod support;
@@ -21,12 +22,40 @@ fn etcd() -> LocalEtcd {
     etcd
 }
 
+/// Leader election on a test's time scale.
+const QUICK_ELECTION: [&str; 6] = [
+    "--leader-elect-lease-duration",
+    "2s",
+    "--leader-elect-renew-deadline",
+    "1500ms",
+    "--leader-elect-retry-period",
+    "200ms",
+];
+
+fn start_on(endpoint: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["--etcd-endpoints", endpoint];
+    args.extend_from_slice(&QUICK_ELECTION);
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
+
+/// The `host:port` of the server holding the controllers' Lease.
+fn lease_holder(server: &Server) -> String {
+    let holder =
+        server.ok(&["get", "lease", "-n", "kube-system", "bosun-controllers", "-o", "jsonpath={.spec.holderIdentity}"]);
+    holder.split('_').next().unwrap_or_default().to_string()
+}
+
+fn address(server: &Server) -> &str {
+    server.url.rsplit('/').next().unwrap()
+}
+
 #[test]
 fn two_servers_over_one_etcd_serve_one_cluster_that_outlives_them() {
     let etcd = etcd();
     let endpoint = etcd.endpoint().to_string();
-    let a = Server::start(&["--etcd-endpoints", &endpoint]);
-    let b = Server::start(&["--etcd-endpoints", &endpoint, "--controllers=false"]);
+    let a = start_on(&endpoint, &[]);
+    let b = start_on(&endpoint, &["--controllers=false"]);
 
     a.ok_stdin(&["apply", "-f", "-"], KUBIA_V1);
     // B has no controllers: the rollout it reports is the one A's controllers make.
@@ -50,11 +79,50 @@ fn two_servers_over_one_etcd_serve_one_cluster_that_outlives_them() {
     // Both servers gone: the cluster lives in etcd, and a new server serves it as it was.
     drop(a);
     drop(b);
-    let c = Server::start(&["--etcd-endpoints", &endpoint]);
+    let c = start_on(&endpoint, &[]);
     let labels =
         c.ok(&["get", "deployment", "kubia", "-o", "jsonpath={.metadata.labels.tier} {.status.availableReplicas}"]);
     assert_eq!(labels, "web 3");
     assert_eq!(c.ok(&["get", "pods", "-l", "app=kubia", "-o", "name"]).lines().count(), 3);
+}
+
+#[test]
+fn when_the_controllers_server_dies_another_takes_over_their_lease() {
+    let etcd = etcd();
+    let endpoint = etcd.endpoint().to_string();
+    let first = start_on(&endpoint, &[]);
+    let second = start_on(&endpoint, &[]);
+    first.ok_stdin(&["apply", "-f", "-"], KUBIA_V1);
+    second.ok(&["rollout", "status", "deployment/kubia", "--timeout=120s"]);
+    let leader = lease_holder(&second);
+    let (mut dead, survivor) = if leader == address(&first) { (first, second) } else { (second, first) };
+    assert_eq!(lease_holder(&survivor), address(&dead), "one of the two holds the lease");
+
+    dead.kill_9();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lease_holder(&survivor) != address(&survivor) {
+        assert!(std::time::Instant::now() < deadline, "the survivor never took the lease");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // The survivor's controllers carry on: a scale-up rolls out.
+    survivor.ok(&["scale", "deployment", "kubia", "--replicas=4"]);
+    survivor.ok(&["rollout", "status", "deployment/kubia", "--timeout=120s"]);
+    assert_eq!(survivor.ok(&["get", "pods", "-l", "app=kubia", "-o", "name"]).lines().count(), 4);
+}
+
+#[test]
+fn a_leader_that_cannot_renew_its_lease_exits() {
+    let etcd = etcd();
+    let endpoint = etcd.endpoint().to_string();
+    let mut server = start_on(&endpoint, &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lease_holder(&server) != address(&server) {
+        assert!(std::time::Instant::now() < deadline, "the server never took the lease");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    drop(etcd);
+    let status = server.wait_for_exit(std::time::Duration::from_secs(60)).expect("the server exits");
+    assert!(!status.success(), "it exits with an error, for a supervisor to restart it");
 }
 
 #[test]
