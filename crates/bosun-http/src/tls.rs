@@ -1,6 +1,8 @@
-//! Bosun's own PKI: a CA made at first start, and a serving certificate for `localhost`,
-//! `127.0.0.1` and `::1` signed by it, kept under the data directory so that clients configured
-//! once keep working across restarts.
+//! Bosun's own PKI: a CA made at first start, and a serving certificate signed by it for
+//! `localhost`, `127.0.0.1`, `::1`, the `kubernetes` Service's names and the names the server is
+//! reached by (its listen address, `--tls-san`), kept under the data directory so that clients
+//! configured once keep working across restarts. The serving certificate is made again (by the
+//! same CA) when a name it lacks is asked for.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,11 +63,29 @@ fn ca_params() -> Result<CertificateParams, TlsError> {
     Ok(params)
 }
 
-/// Loads the PKI from `dir` (e.g. `DATA_DIR/pki`), making whatever is missing.
-pub fn load_or_create(dir: &Path) -> Result<Pki, TlsError> {
+/// The names every serving certificate holds.
+const BUILT_IN_NAMES: [&str; 6] =
+    ["localhost", "127.0.0.1", "::1", "kubernetes", "kubernetes.default", "kubernetes.default.svc"];
+
+/// Loads the PKI from `dir` (e.g. `DATA_DIR/pki`), making whatever is missing. `extra_names`
+/// (host names or IP addresses) are added to the serving certificate's names.
+pub fn load_or_create(dir: &Path, extra_names: &[String]) -> Result<Pki, TlsError> {
     std::fs::create_dir_all(dir).map_err(|source| TlsError::Io { path: dir.into(), source })?;
     let (ca_cert_path, ca_key_path) = (dir.join("ca.crt"), dir.join("ca.key"));
     let (cert_path, key_path) = (dir.join("server.crt"), dir.join("server.key"));
+    // The serving certificate's names, one per line: a certificate lacking a wanted name is
+    // made again.
+    let names_path = dir.join("server.names");
+    let mut names: Vec<String> = BUILT_IN_NAMES.iter().map(|name| name.to_string()).collect();
+    for name in extra_names {
+        if !name.is_empty() && !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    let certified = read(&names_path)?.map(|text| text.lines().map(str::to_string).collect::<Vec<_>>());
+    if certified.as_ref().is_none_or(|certified| names.iter().any(|name| !certified.contains(name))) {
+        let _ = std::fs::remove_file(&cert_path);
+    }
 
     let (ca_pem, ca_key_pem) = match (read(&ca_cert_path)?, read(&ca_key_path)?) {
         (Some(cert), Some(key)) => (cert, key),
@@ -87,21 +107,14 @@ pub fn load_or_create(dir: &Path) -> Result<Pki, TlsError> {
             // The CA's parameters are fixed, so its key and the same parameters re-make the
             // issuer of the stored CA certificate.
             let issuer = Issuer::new(ca_params()?, ca_key);
-            let names = vec![
-                "localhost".to_string(),
-                "127.0.0.1".to_string(),
-                "::1".to_string(),
-                "kubernetes".to_string(),
-                "kubernetes.default".to_string(),
-                "kubernetes.default.svc".to_string(),
-            ];
-            let mut params = CertificateParams::new(names).map_err(cert_error)?;
+            let mut params = CertificateParams::new(names.clone()).map_err(cert_error)?;
             params.distinguished_name.push(DnType::CommonName, "bosun-apiserver");
             let key = KeyPair::generate().map_err(cert_error)?;
             let cert = params.signed_by(&key, &issuer).map_err(cert_error)?;
             let (cert, key) = (cert.pem(), key.serialize_pem());
             write(&key_path, &key)?;
             write(&cert_path, &cert)?;
+            write(&names_path, &names.join("\n"))?;
             (cert, key)
         }
     };

@@ -58,7 +58,13 @@ enum Backing {
     /// An etcd cluster, under a key prefix; the controllers run on the server that holds their
     /// Lease.
     #[cfg(feature = "etcd")]
-    Etcd { endpoints: Vec<String>, prefix: String, election: Option<bosun_controllers::election::ElectionConfig> },
+    Etcd {
+        endpoints: Vec<String>,
+        prefix: String,
+        election: Option<bosun_controllers::election::ElectionConfig>,
+        /// How long to wait for an etcd that does not answer yet.
+        wait: std::time::Duration,
+    },
 }
 
 /// Settings of a [`Cluster`].
@@ -159,7 +165,18 @@ impl ClusterBuilder {
     /// [`bosun_controllers::election`]); a server that loses it closes its store and stops.
     #[cfg(feature = "etcd")]
     pub fn etcd(mut self, endpoints: Vec<String>, prefix: impl Into<String>) -> Self {
-        self.backing = Backing::Etcd { endpoints, prefix: prefix.into(), election: None };
+        self.backing =
+            Backing::Etcd { endpoints, prefix: prefix.into(), election: None, wait: std::time::Duration::ZERO };
+        self
+    }
+
+    /// How long [`ClusterBuilder::start`] waits for an etcd that does not answer yet (one that
+    /// is starting beside this server), logging as it waits (default: not at all).
+    #[cfg(feature = "etcd")]
+    pub fn etcd_wait(mut self, patience: std::time::Duration) -> Self {
+        if let Backing::Etcd { wait, .. } = &mut self.backing {
+            *wait = patience;
+        }
         self
     }
 
@@ -239,13 +256,10 @@ impl ClusterBuilder {
                 (Api::with_clock(store.clone(), self.clock), Some(store))
             }
             #[cfg(feature = "etcd")]
-            Backing::Etcd { endpoints, prefix, .. } => {
+            Backing::Etcd { endpoints, prefix, wait, .. } => {
                 let mut options = bosun_store::EtcdOptions::new(endpoints.clone(), Arc::new(bosun_api::meta::restamp));
                 options.prefix = prefix.clone();
-                let endpoints = options.endpoints.join(",");
-                let store = bosun_store::EtcdStore::connect(options)
-                    .await
-                    .map_err(|source| StartError::Etcd { endpoints, source })?;
+                let store = connect_etcd(options, *wait).await?;
                 (Api::with_clock(store, self.clock), None)
             }
         };
@@ -277,6 +291,31 @@ impl ClusterBuilder {
         }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
         Ok(Cluster { api, store, router, shutdown, data_dir, _temporary: temporary })
+    }
+}
+
+/// Connects to etcd, retrying for up to `wait` while it does not answer.
+#[cfg(feature = "etcd")]
+async fn connect_etcd(
+    options: bosun_store::EtcdOptions,
+    wait: std::time::Duration,
+) -> Result<bosun_store::EtcdStore, StartError> {
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    let mut last_report = started;
+    loop {
+        match bosun_store::EtcdStore::connect(options.clone()).await {
+            Ok(store) => return Ok(store),
+            Err(error) if started.elapsed() < wait => {
+                if last_report.elapsed() >= Duration::from_secs(5) {
+                    let waited = started.elapsed().as_secs();
+                    tracing::warn!(endpoints = %options.endpoints.join(","), %error, waited, "etcd does not answer yet; waiting");
+                    last_report = Instant::now();
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(source) => return Err(StartError::Etcd { endpoints: options.endpoints.join(","), source }),
+        }
     }
 }
 

@@ -45,6 +45,10 @@ struct ServeArgs {
     /// Serve plain HTTP without authentication (loopback addresses only).
     #[arg(long)]
     insecure_http: bool,
+    /// More names (host names or IP addresses) for the serving certificate, comma-separated, for
+    /// clients that reach the server by a name other than its listen address.
+    #[arg(long, value_delimiter = ',')]
+    tls_san: Vec<String>,
     /// Extra bearer tokens, one per line in kube-apiserver's static-token format.
     #[arg(long)]
     tokens_file: Option<PathBuf>,
@@ -67,6 +71,10 @@ struct ServeArgs {
     #[cfg(feature = "etcd")]
     #[arg(long, default_value = "/bosun/")]
     etcd_prefix: String,
+    /// How long to wait for an etcd that does not answer yet (one starting beside this server).
+    #[cfg(feature = "etcd")]
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    etcd_wait: Duration,
     /// How long the controllers' Lease stays unrenewed before another server takes it.
     #[cfg(feature = "etcd")]
     #[arg(long, default_value = "15s", value_parser = parse_duration)]
@@ -223,7 +231,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 retry_period: args.leader_elect_retry_period,
                 ..bosun_controllers::election::ElectionConfig::new(identity)
             };
-            builder.etcd(args.etcd_endpoints.clone(), args.etcd_prefix.clone()).election(election)
+            builder
+                .etcd(args.etcd_endpoints.clone(), args.etcd_prefix.clone())
+                .etcd_wait(args.etcd_wait)
+                .election(election)
         }
     };
     let cluster = builder.start().await.map_err(|e| e.to_string())?;
@@ -239,7 +250,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let (security, server_url, ca_pem, token) = if args.insecure_http {
         (Security::InsecureHttp, format!("http://{address}"), None, None)
     } else {
-        let pki = bosun_http::tls::load_or_create(&args.data_dir.join("pki")).map_err(|e| e.to_string())?;
+        // The certificate names the address clients are told to use, and any the user adds.
+        let mut names = args.tls_san.clone();
+        if !address.ip().is_unspecified() {
+            names.push(address.ip().to_string());
+        }
+        let pki = bosun_http::tls::load_or_create(&args.data_dir.join("pki"), &names).map_err(|e| e.to_string())?;
         let config = bosun_http::tls::server_config(&pki).map_err(|e| e.to_string())?;
         let token = admin_token(&args.data_dir)?;
         let mut tokens = vec![token.clone()];

@@ -195,6 +195,18 @@ fn the_create_generators_work_although_they_send_protobuf() {
 }
 
 #[test]
+fn the_serving_certificate_names_the_listen_address_and_the_tls_sans() {
+    // Not 127.0.0.1: a certificate for the loopback names alone would fail kubectl's TLS check.
+    let server = Server::start(&["--listen", "127.0.0.2:0", "--tls-san", "bosun.example,10.1.2.3"]);
+    assert!(server.url.starts_with("https://127.0.0.2:"), "{}", server.url);
+    assert!(server.ok(&["get", "namespaces", "-o", "name"]).contains("namespace/default"));
+    let by_name = server.ok(&["--tls-server-name", "bosun.example", "get", "namespace", "default", "-o", "name"]);
+    assert_eq!(by_name.trim(), "namespace/default");
+    let unnamed = server.fails(&["--tls-server-name", "elsewhere.example", "get", "namespace", "default"]);
+    assert!(unnamed.contains("certificate"), "{unnamed}");
+}
+
+#[test]
 fn a_bad_token_is_refused_with_401() {
     let server = Server::start(&[]);
     let good = std::fs::read_to_string(&server.kubeconfig).unwrap();

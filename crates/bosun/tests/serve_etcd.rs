@@ -129,7 +129,8 @@ fn a_leader_that_cannot_renew_its_lease_exits() {
 fn a_server_with_an_unreachable_etcd_says_so_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--etcd-endpoints", "http://127.0.0.1:1", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--etcd-endpoints", "http://127.0.0.1:1", "--etcd-wait", "1s"])
+        .arg("--data-dir")
         .arg(dir.path())
         .output()
         .expect("run bosun serve");
