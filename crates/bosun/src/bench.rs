@@ -40,7 +40,8 @@ pub enum BenchCommand {
     Restart(StoreArgs),
     /// Every store workload: write, watch, resume, list and restart.
     All(StoreArgs),
-    /// Deployments of 3 replicas created until Available, per second (durable and not).
+    /// Deployments of 3 replicas created until Available, per second (durable and not, and on
+    /// etcd with --etcd-endpoints).
     Deployments {
         /// Deployments created per run.
         #[arg(long, default_value_t = 200)]
@@ -51,6 +52,11 @@ pub enum BenchCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also run the whole cluster on the etcd at these client URLs (each run under a key
+        /// prefix of its own).
+        #[cfg(feature = "etcd")]
+        #[arg(long, value_delimiter = ',')]
+        etcd_endpoints: Vec<String>,
     },
     /// Watch fan-out through Bosun's HTTP API (HTTP clients on loopback) beside the same on the
     /// store in-process and, with --compare-etcd, on etcd.
@@ -171,7 +177,12 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             BenchCommand::List(args) => store_suite(args, &[Workload::List]).await,
             BenchCommand::Restart(args) => store_suite(args, &[Workload::Restart]).await,
             BenchCommand::All(args) => store_suite(args, &Workload::ALL).await,
-            BenchCommand::Deployments { count, runs, json } => deployments(count, runs.max(1), json).await,
+            #[cfg(not(feature = "etcd"))]
+            BenchCommand::Deployments { count, runs, json } => deployments(count, runs.max(1), json, Vec::new()).await,
+            #[cfg(feature = "etcd")]
+            BenchCommand::Deployments { count, runs, json, etcd_endpoints } => {
+                deployments(count, runs.max(1), json, etcd_endpoints).await
+            }
             BenchCommand::Rollout { replicas, runs, json } => rollout(replicas, runs.max(1), json).await,
             BenchCommand::WatchHttp(args) => watch_http(args).await.map_err(|e| e.to_string()),
         }
@@ -234,9 +245,24 @@ async fn wait_complete(api: &Api, count: usize, label: &str) -> Result<(), Strin
     Ok(())
 }
 
-async fn deployments_run(count: usize, durability: Durability) -> Result<f64, String> {
-    let cluster =
-        bosun::Cluster::builder().temporary().durability(durability).start().await.map_err(|e| e.to_string())?;
+/// Where a `deployments` run keeps its objects.
+#[derive(Clone)]
+enum Backing {
+    Embedded(Durability),
+    #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
+    Etcd(Vec<String>),
+}
+
+async fn deployments_run(count: usize, backing: Backing) -> Result<f64, String> {
+    let builder = bosun::Cluster::builder().temporary();
+    let builder = match backing {
+        Backing::Embedded(durability) => builder.durability(durability),
+        #[cfg(feature = "etcd")]
+        Backing::Etcd(endpoints) => builder.etcd(endpoints, format!("/bosun-bench/{}/", uuid::Uuid::new_v4().simple())),
+        #[cfg(not(feature = "etcd"))]
+        Backing::Etcd(_) => unreachable!("only built with the etcd feature"),
+    };
+    let cluster = builder.start().await.map_err(|e| e.to_string())?;
     let api = cluster.api().clone();
     let deployments = registry::find("apps", "v1", "deployments").expect("registered");
     let started = Instant::now();
@@ -257,16 +283,21 @@ async fn deployments_run(count: usize, durability: Durability) -> Result<f64, St
     Ok(rate)
 }
 
-async fn deployments(count: usize, runs: usize, json: bool) -> Result<(), String> {
+async fn deployments(count: usize, runs: usize, json: bool, etcd_endpoints: Vec<String>) -> Result<(), String> {
     let mut figures = Vec::new();
-    let progress = bosun_benches::progress::Progress::new(2 * runs as u64);
-    for (label, durability) in
-        [("durable (Immediate)", Durability::Immediate), ("not durable (None)", Durability::None)]
-    {
+    let mut modes = vec![
+        ("durable (Immediate)", Backing::Embedded(Durability::Immediate)),
+        ("not durable (None)", Backing::Embedded(Durability::None)),
+    ];
+    if !etcd_endpoints.is_empty() {
+        modes.push(("on etcd", Backing::Etcd(etcd_endpoints)));
+    }
+    let progress = bosun_benches::progress::Progress::new((modes.len() * runs) as u64);
+    for (label, backing) in modes {
         let mut sample = Vec::new();
         for run in 1..=runs {
             progress.start(format_args!("{label}: run {run}/{runs}, {count} Deployments of 3 replicas"));
-            let rate = deployments_run(count, durability).await?;
+            let rate = deployments_run(count, backing.clone()).await?;
             progress.finish_point(format_args!("deployments, {label}: run {run}/{runs}: {rate:.0} Deployments/s"));
             sample.push(rate);
         }
@@ -274,6 +305,7 @@ async fn deployments(count: usize, runs: usize, json: bool) -> Result<(), String
     }
     progress.done();
     let ratio = figures[0].1.0 / figures[1].1.0;
+    let etcd_ratio = figures.get(2).map(|(_, (on_etcd, _, _))| on_etcd / figures[0].1.0);
     if json {
         let rows: Vec<Value> = figures
             .iter()
@@ -281,7 +313,8 @@ async fn deployments(count: usize, runs: usize, json: bool) -> Result<(), String
             .collect();
         println!(
             "{}",
-            json!({"benchmark": "deployments", "count": count, "runs": runs, "results": rows, "durable_over_not": ratio})
+            json!({"benchmark": "deployments", "count": count, "runs": runs, "results": rows, "durable_over_not": ratio,
+                "etcd_over_durable": etcd_ratio})
         );
     } else {
         println!("Deployments of 3 replicas, created at once until Available ({count} per run, median of {runs}):");
@@ -290,6 +323,9 @@ async fn deployments(count: usize, runs: usize, json: bool) -> Result<(), String
             println!("{label:<22} {median:>12.1} {min:>10.1} {max:>10.1}");
         }
         println!("durable / not durable: {ratio:.2}");
+        if let Some(etcd_ratio) = etcd_ratio {
+            println!("on etcd / durable: {etcd_ratio:.2}");
+        }
     }
     Ok(())
 }
