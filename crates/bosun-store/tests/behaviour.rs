@@ -272,6 +272,14 @@ on_every_backend! {
         assert_eq!(value_of(&store, "y").await, "y");
     }
 
+    a_read_at_revision_zero_sees_the_store_before_its_first_write(place) {
+        let store = place.storage(config()).await;
+        store.create(&pod("a", "x"), Uuid::new_v4(), "v".into()).await.unwrap();
+        assert!(store.get_at(&pod("a", "x"), 0).await.unwrap().is_none());
+        let at_zero = store.list(&ListRequest { revision: Some(0), ..ListRequest::all(pods()) }, &|_| true).await.unwrap();
+        assert_eq!((at_zero.items.len(), at_zero.revision), (0, 0));
+    }
+
     a_continue_token_expires_once_its_revision_is_compacted(place) {
         let store = place.storage(config()).await;
         let base = revision(&store).await;

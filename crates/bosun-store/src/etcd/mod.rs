@@ -331,6 +331,11 @@ impl EtcdStore {
 
     async fn get_impl(&self, key: &ObjectKey, revision: Option<u64>) -> Result<Option<Versioned>> {
         self.check_open()?;
+        if revision == Some(0) {
+            // Before the first write (etcd would read revision 0 as "the newest").
+            self.check_not_compacted(0).await?;
+            return Ok(None);
+        }
         let etcd_key = self.etcd_key(&key.encode()?);
         let options = revision.map(|revision| GetOptions::new().with_revision(revision as i64));
         let mut response = match self.kv.clone().get(etcd_key, options).await {
@@ -343,6 +348,11 @@ impl EtcdStore {
     async fn list_impl(&self, request: &ListRequest, filter: ListFilter<'_>) -> Result<ListPage> {
         self.check_open()?;
         let (mut revision, start_after) = list_start(request)?;
+        if revision == Some(0) {
+            // Before the first write (etcd would read revision 0 as "the newest").
+            self.check_not_compacted(0).await?;
+            return Ok(PageCollector::new(request, filter).finish(0));
+        }
         let range_start = self.etcd_key(request.prefix.as_bytes());
         let range_end = prefix_end(&range_start);
         let mut from = match &start_after {
