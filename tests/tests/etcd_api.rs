@@ -245,3 +245,33 @@ async fn one_server_runs_the_controllers_and_another_takes_over_when_it_dies() {
     wait_for("4 available replicas", async || available(4).await).await;
     b.api.store().close().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_etcd_that_requires_client_certificates_is_reached_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = bosun_store::LocalPki::generate(dir.path()).expect("make a PKI");
+    let etcd = LocalEtcd::start_with(&etcd_binary(), false, Some(pki.server.clone())).expect("start etcd over TLS");
+    assert!(etcd.endpoint().starts_with("https://"));
+    let options = |tls: Option<bosun_store::EtcdTls>| {
+        let mut options =
+            bosun_store::EtcdOptions::new(vec![etcd.endpoint().to_string()], Arc::new(bosun_api::meta::restamp));
+        options.tls = tls;
+        options
+    };
+    let trusted = bosun_store::EtcdTls::from_files(&pki.ca_file, Some((&pki.client_cert_file, &pki.client_key_file)))
+        .expect("read the PKI");
+    let store = etcd.connect(|_| options(Some(trusted.clone()))).await.expect("connect over TLS");
+
+    // Without a client certificate, etcd refuses the connection.
+    let anonymous = bosun_store::EtcdTls::from_files(&pki.ca_file, None).unwrap();
+    assert!(bosun_store::EtcdStore::connect(options(Some(anonymous))).await.is_err());
+    // Without TLS at all, too.
+    assert!(bosun_store::EtcdStore::connect(options(None)).await.is_err());
+
+    let api = bosun_api::api::Api::on_shared(Arc::new(store), Arc::new(bosun_api::clock::SystemClock));
+    api.bootstrap(6443).await.expect("bootstrap over TLS");
+    let (router, _shutdown) = bosun_http::router(api.clone(), bosun_http::HttpConfig::default());
+    let configmaps: Api<ConfigMap> = Api::namespaced(kube::Client::new(router, "default"), "default");
+    configmaps.create(&PostParams::default(), &configmap("secure", "yes")).await.unwrap();
+    assert_eq!(configmaps.get("secure").await.unwrap().data.unwrap()["key"], "yes");
+}

@@ -36,7 +36,7 @@ pub use backend::{Backend, Batch, BatchOp, Entry, MemoryBackend, Scan, SledBacke
 pub use config::{Durability, StoreConfig};
 pub use error::{Result, StoreError};
 #[cfg(feature = "etcd")]
-pub use etcd::{EtcdOptions, EtcdStore, LocalEtcd, Restamp};
+pub use etcd::{EtcdOptions, EtcdStore, EtcdTls, LocalEtcd, LocalPki, Restamp, ServerTls};
 pub use event::{Event, EventKind, Versioned, WatchItem};
 pub use key::{InvalidKey, KeyPrefix, ObjectKey};
 pub use storage::{ListFilter, SharedStorage, Storage, StoreFuture};

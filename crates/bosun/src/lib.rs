@@ -58,13 +58,19 @@ enum Backing {
     /// An etcd cluster, under a key prefix; the controllers run on the server that holds their
     /// Lease.
     #[cfg(feature = "etcd")]
-    Etcd {
-        endpoints: Vec<String>,
-        prefix: String,
-        election: Option<bosun_controllers::election::ElectionConfig>,
-        /// How long to wait for an etcd that does not answer yet.
-        wait: std::time::Duration,
-    },
+    Etcd(Box<EtcdBacking>),
+}
+
+/// Where on etcd, and how to reach it.
+#[cfg(feature = "etcd")]
+struct EtcdBacking {
+    endpoints: Vec<String>,
+    prefix: String,
+    election: Option<bosun_controllers::election::ElectionConfig>,
+    /// How long to wait for an etcd that does not answer yet.
+    wait: std::time::Duration,
+    /// TLS to etcd.
+    tls: Option<bosun_store::EtcdTls>,
 }
 
 /// Settings of a [`Cluster`].
@@ -165,8 +171,24 @@ impl ClusterBuilder {
     /// [`bosun_controllers::election`]); a server that loses it closes its store and stops.
     #[cfg(feature = "etcd")]
     pub fn etcd(mut self, endpoints: Vec<String>, prefix: impl Into<String>) -> Self {
-        self.backing =
-            Backing::Etcd { endpoints, prefix: prefix.into(), election: None, wait: std::time::Duration::ZERO };
+        self.backing = Backing::Etcd(Box::new(EtcdBacking {
+            endpoints,
+            prefix: prefix.into(),
+            election: None,
+            wait: std::time::Duration::ZERO,
+            tls: None,
+        }));
+        self
+    }
+
+    /// TLS to etcd (`https://` endpoints): the CA of its serving certificate, and this server's
+    /// client certificate for an etcd that requires one.
+    #[cfg(feature = "etcd")]
+    pub fn etcd_tls(mut self, config: bosun_store::EtcdTls) -> Self {
+        if let Backing::Etcd(etcd) = &mut self.backing {
+            let tls = &mut etcd.tls;
+            *tls = Some(config);
+        }
         self
     }
 
@@ -174,7 +196,8 @@ impl ClusterBuilder {
     /// is starting beside this server), logging as it waits (default: not at all).
     #[cfg(feature = "etcd")]
     pub fn etcd_wait(mut self, patience: std::time::Duration) -> Self {
-        if let Backing::Etcd { wait, .. } = &mut self.backing {
+        if let Backing::Etcd(etcd) = &mut self.backing {
+            let wait = &mut etcd.wait;
             *wait = patience;
         }
         self
@@ -184,7 +207,8 @@ impl ClusterBuilder {
     /// an identity made of the host name and a random suffix).
     #[cfg(feature = "etcd")]
     pub fn election(mut self, config: bosun_controllers::election::ElectionConfig) -> Self {
-        if let Backing::Etcd { election, .. } = &mut self.backing {
+        if let Backing::Etcd(etcd) = &mut self.backing {
+            let election = &mut etcd.election;
             *election = Some(config);
         }
         self
@@ -256,9 +280,11 @@ impl ClusterBuilder {
                 (Api::with_clock(store.clone(), self.clock), Some(store))
             }
             #[cfg(feature = "etcd")]
-            Backing::Etcd { endpoints, prefix, wait, .. } => {
+            Backing::Etcd(etcd) => {
+                let EtcdBacking { endpoints, prefix, wait, tls, .. } = etcd.as_ref();
                 let mut options = bosun_store::EtcdOptions::new(endpoints.clone(), Arc::new(bosun_api::meta::restamp));
                 options.prefix = prefix.clone();
+                options.tls = tls.clone();
                 let store = connect_etcd(options, *wait).await?;
                 (Api::with_clock(store, self.clock), None)
             }
@@ -273,7 +299,8 @@ impl ClusterBuilder {
                     bosun_controllers::start(&api, config);
                 }
                 #[cfg(feature = "etcd")]
-                Backing::Etcd { election, .. } => {
+                Backing::Etcd(etcd) => {
+                    let election = etcd.election;
                     let election = election
                         .unwrap_or_else(|| bosun_controllers::election::ElectionConfig::new(candidate_identity()));
                     let elected = bosun_controllers::start_elected(&api, config, election);

@@ -71,6 +71,18 @@ struct ServeArgs {
     #[cfg(feature = "etcd")]
     #[arg(long, default_value = "/bosun/")]
     etcd_prefix: String,
+    /// The CA of etcd's serving certificate (PEM), for `https://` endpoints.
+    #[cfg(feature = "etcd")]
+    #[arg(long)]
+    etcd_cafile: Option<PathBuf>,
+    /// This server's client certificate for etcd (PEM), with --etcd-keyfile.
+    #[cfg(feature = "etcd")]
+    #[arg(long, requires = "etcd_keyfile")]
+    etcd_certfile: Option<PathBuf>,
+    /// The key of --etcd-certfile (PEM).
+    #[cfg(feature = "etcd")]
+    #[arg(long, requires = "etcd_certfile")]
+    etcd_keyfile: Option<PathBuf>,
     /// How long to wait for an etcd that does not answer yet (one starting beside this server).
     #[cfg(feature = "etcd")]
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
@@ -231,10 +243,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 retry_period: args.leader_elect_retry_period,
                 ..bosun_controllers::election::ElectionConfig::new(identity)
             };
-            builder
+            let builder = builder
                 .etcd(args.etcd_endpoints.clone(), args.etcd_prefix.clone())
                 .etcd_wait(args.etcd_wait)
-                .election(election)
+                .election(election);
+            match &args.etcd_cafile {
+                Some(ca) => {
+                    let identity = args.etcd_certfile.as_deref().zip(args.etcd_keyfile.as_deref());
+                    builder.etcd_tls(bosun_store::EtcdTls::from_files(ca, identity).map_err(|e| e.to_string())?)
+                }
+                None if args.etcd_certfile.is_some() => {
+                    return Err("--etcd-certfile needs --etcd-cafile (the CA of etcd's serving certificate)".into());
+                }
+                None => builder,
+            }
         }
     };
     let cluster = builder.start().await.map_err(|e| e.to_string())?;

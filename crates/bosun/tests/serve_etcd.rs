@@ -138,3 +138,25 @@ fn a_server_with_an_unreachable_etcd_says_so_and_exits() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("could not open the store on etcd at http://127.0.0.1:1"), "{stderr}");
 }
+
+#[test]
+fn a_server_reaches_an_etcd_over_tls_with_a_client_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = bosun_store::LocalPki::generate(dir.path()).expect("make a PKI");
+    let binary = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/etcd");
+    let etcd = LocalEtcd::start_with(&binary, false, Some(pki.server.clone())).expect("start etcd over TLS");
+    let files = [&pki.ca_file, &pki.client_cert_file, &pki.client_key_file].map(|path| path.to_str().unwrap());
+    let server = Server::start(&[
+        "--etcd-endpoints",
+        etcd.endpoint(),
+        "--etcd-cafile",
+        files[0],
+        "--etcd-certfile",
+        files[1],
+        "--etcd-keyfile",
+        files[2],
+    ]);
+    server.ok_stdin(&["apply", "-f", "-"], KUBIA_V1);
+    server.ok(&["rollout", "status", "deployment/kubia", "--timeout=120s"]);
+    assert_eq!(server.ok(&["get", "pods", "-l", "app=kubia", "-o", "name"]).lines().count(), 3);
+}

@@ -21,7 +21,7 @@
 
 mod local;
 
-pub use local::LocalEtcd;
+pub use local::{LocalEtcd, LocalPki, ServerTls};
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -64,12 +64,41 @@ pub struct EtcdOptions {
     pub watchers_max: usize,
     /// Keys read per range request while listing (etcd's answers stay small). Default: 500.
     pub range_batch: usize,
+    /// TLS to etcd (`https://` endpoints); `None` for plain `http://`.
+    pub tls: Option<EtcdTls>,
+}
+
+/// TLS to etcd, as kube-apiserver's `--etcd-cafile`, `--etcd-certfile` and `--etcd-keyfile`.
+#[derive(Clone)]
+pub struct EtcdTls {
+    /// PEM of the CA that signed etcd's serving certificate.
+    pub ca_pem: Vec<u8>,
+    /// PEM of this client's certificate and key, for an etcd that checks client certificates.
+    pub client_identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl EtcdTls {
+    /// Reads the PEM files: the CA, and the client certificate and key when both are given.
+    pub fn from_files(
+        ca: &std::path::Path,
+        client_cert_and_key: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Result<EtcdTls> {
+        let read = |path: &std::path::Path| {
+            std::fs::read(path)
+                .map_err(|error| StoreError::Backend(format!("could not read {}: {error}", path.display()).into()))
+        };
+        let client_identity = match client_cert_and_key {
+            Some((cert, key)) => Some((read(cert)?, read(key)?)),
+            None => None,
+        };
+        Ok(EtcdTls { ca_pem: read(ca)?, client_identity })
+    }
 }
 
 impl EtcdOptions {
     /// Options for the etcd at `endpoints`, restamping with `restamp`.
     pub fn new(endpoints: Vec<String>, restamp: Restamp) -> Self {
-        EtcdOptions { endpoints, prefix: "/bosun/".into(), restamp, watchers_max: 100_000, range_batch: 500 }
+        EtcdOptions { endpoints, prefix: "/bosun/".into(), restamp, watchers_max: 100_000, range_batch: 500, tls: None }
     }
 }
 
@@ -98,7 +127,16 @@ pub struct EtcdStore {
 impl EtcdStore {
     /// Connects to etcd and checks that it answers.
     pub async fn connect(options: EtcdOptions) -> Result<EtcdStore> {
-        let connect = ConnectOptions::new().with_connect_timeout(Duration::from_secs(5));
+        let mut connect = ConnectOptions::new().with_connect_timeout(Duration::from_secs(5));
+        if let Some(tls) = &options.tls {
+            // Only the given CA is trusted: no system or webpki roots.
+            let mut config =
+                etcd_client::TlsOptions::new().ca_certificate(etcd_client::Certificate::from_pem(&tls.ca_pem));
+            if let Some((cert, key)) = &tls.client_identity {
+                config = config.identity(etcd_client::Identity::from_pem(cert, key));
+            }
+            connect = connect.with_tls(config);
+        }
         let client = Client::connect(&options.endpoints, Some(connect)).await.map_err(|error| {
             StoreError::Backend(format!("could not connect to etcd at {}: {error}", options.endpoints.join(",")).into())
         })?;
