@@ -275,3 +275,25 @@ async fn an_etcd_that_requires_client_certificates_is_reached_over_tls() {
     configmaps.create(&PostParams::default(), &configmap("secure", "yes")).await.unwrap();
     assert_eq!(configmaps.get("secure").await.unwrap().data.unwrap()["key"], "yes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_checks_etcd_and_fails_while_it_is_gone() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let etcd = LocalEtcd::start(&etcd_binary(), false).expect("start etcd");
+    let store = etcd.store(Arc::new(bosun_api::meta::restamp)).await.expect("connect to etcd");
+    let api = bosun_api::api::Api::on_shared(Arc::new(store), Arc::new(bosun_api::clock::SystemClock));
+    let (router, _shutdown) = bosun_http::router(api, bosun_http::HttpConfig::default());
+    let readyz = async |router: &axum::Router| {
+        let request = http::Request::builder().uri("/readyz?verbose").body(axum::body::Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    };
+    assert_eq!(readyz(&router).await, (200, "[+]ping ok\n[+]etcd ok\nreadyz check passed\n".to_string()));
+    drop(etcd);
+    let (status, body) = readyz(&router).await;
+    assert_eq!(status, 500);
+    assert!(body.contains("[-]etcd failed"), "{body}");
+}

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::path::ApiPath;
 use crate::respond;
 use crate::service::HttpState;
+use crate::service::Query;
 
 /// The Kubernetes version Bosun serves.
 pub const KUBERNETES_MAJOR: &str = "1";
@@ -22,14 +23,21 @@ fn text(code: StatusCode, body: &'static str) -> Response {
 }
 
 /// `/version` and the health checks; `None` for any other path.
-pub fn non_api(state: &HttpState, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+pub async fn non_api(
+    state: &HttpState,
+    method: &Method,
+    path: &str,
+    query: &Query,
+    headers: &HeaderMap,
+) -> Option<Response> {
     let path = path.trim_end_matches('/');
     let readable = matches!(*method, Method::GET | Method::HEAD);
     let response = match path {
         "/version" if readable => respond::json(StatusCode::OK, &version()),
-        "/healthz" | "/livez" | "/readyz" if readable => text(StatusCode::OK, "ok"),
-        p if readable && (p.starts_with("/healthz/") || p.starts_with("/livez/") || p.starts_with("/readyz/")) => {
-            text(StatusCode::OK, "ok")
+        p if readable
+            && HEALTH_ENDPOINTS.iter().any(|e| p == *e || p.strip_prefix(*e).is_some_and(|r| r.starts_with('/'))) =>
+        {
+            health(state, p, query.contains_key("verbose")).await
         }
         p if p == "/openapi/v3" || p.starts_with("/openapi/v3/") || p == "/openapi/v2" => {
             crate::openapi::serve(state, method, p, headers)
@@ -39,6 +47,56 @@ pub fn non_api(state: &HttpState, method: &Method, path: &str, headers: &HeaderM
         _ => return None,
     };
     Some(response)
+}
+
+/// The health endpoints, as kube-apiserver serves them.
+const HEALTH_ENDPOINTS: [&str; 3] = ["/healthz", "/livez", "/readyz"];
+
+/// How long the store check waits for the store to answer.
+const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `/healthz`, `/livez`, `/readyz` and their single checks (`/readyz/etcd`), in kube-apiserver's
+/// format: `ok` when every check passes (one line per check with `?verbose`), every check and
+/// `<endpoint> check failed` with a 500 otherwise. The checks: `ping`, and the store answering a
+/// read (named `etcd` on etcd, `store` on the embedded store), so that a load balancer stops
+/// sending requests to a server whose store is gone.
+async fn health(state: &HttpState, path: &str, verbose: bool) -> Response {
+    let (endpoint, single) = match path[1..].split_once('/') {
+        Some((endpoint, check)) => (endpoint, Some(check)),
+        None => (&path[1..], None),
+    };
+    let store = state.api.store();
+    let store_check = if store.kind() == "etcd" { "etcd" } else { "store" };
+    let store_ok = matches!(tokio::time::timeout(STORE_CHECK_TIMEOUT, store.current_revision()).await, Ok(Ok(_)));
+    let checks = [("ping", true), (store_check, store_ok)];
+    if let Some(name) = single {
+        return match checks.iter().find(|(check, _)| *check == name) {
+            Some((_, true)) => text(StatusCode::OK, "ok"),
+            Some((check, false)) => {
+                plain(StatusCode::INTERNAL_SERVER_ERROR, format!("internal server error: {check} check failed\n"))
+            }
+            None => respond::status(&Status::path_not_found()),
+        };
+    }
+    let passed = checks.iter().all(|(_, ok)| *ok);
+    if passed && !verbose {
+        return text(StatusCode::OK, "ok");
+    }
+    let mut body = String::new();
+    for (check, ok) in checks {
+        if ok {
+            body.push_str(&format!("[+]{check} ok\n"));
+        } else {
+            body.push_str(&format!("[-]{check} failed: reason withheld\n"));
+        }
+    }
+    let code = if passed { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
+    body.push_str(&format!("{endpoint} check {}\n", if passed { "passed" } else { "failed" }));
+    plain(code, body)
+}
+
+fn plain(code: StatusCode, body: String) -> Response {
+    (code, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], body).into_response()
 }
 
 fn version() -> Value {

@@ -105,7 +105,7 @@ async fn handle(State(state): State<HttpState>, request: Request) -> Response {
     let path = parts.uri.path().to_string();
     let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
 
-    if let Some(response) = crate::endpoints::non_api(&state, &parts.method, &path, &parts.headers) {
+    if let Some(response) = crate::endpoints::non_api(&state, &parts.method, &path, &query, &parts.headers).await {
         return response;
     }
     let Some(api_path) = path::parse(&path) else {

@@ -90,6 +90,9 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Number of running watches.
     fn watcher_count(&self) -> usize;
+
+    /// What the store runs on: `"embedded"` or `"etcd"` (health checks are named after it).
+    fn kind(&self) -> &'static str;
 }
 
 /// A shared handle to any store.
@@ -185,5 +188,9 @@ impl Storage for Store {
 
     fn watcher_count(&self) -> usize {
         Store::watcher_count(self)
+    }
+
+    fn kind(&self) -> &'static str {
+        "embedded"
     }
 }

@@ -547,6 +547,10 @@ impl Storage for EtcdStore {
     fn watcher_count(&self) -> usize {
         self.watchers.load(Ordering::SeqCst)
     }
+
+    fn kind(&self) -> &'static str {
+        "etcd"
+    }
 }
 
 /// One running watch's place under `watchers_max`, given back on drop.
