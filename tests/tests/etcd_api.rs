@@ -170,12 +170,13 @@ async fn the_controllers_roll_out_a_deployment_on_etcd() {
     server.api.store().close().unwrap();
 }
 
-/// Leader election on a test's time scale: a dead holder's Lease is taken after 1 s.
+/// Leader election on a test's time scale: a dead holder's Lease is taken after 3 s; the renew
+/// deadline leaves a loaded machine 2.5 s to renew.
 fn quick_election(identity: &str) -> bosun_controllers::election::ElectionConfig {
     bosun_controllers::election::ElectionConfig {
-        lease_duration: Duration::from_secs(1),
-        renew_deadline: Duration::from_millis(800),
-        retry_period: Duration::from_millis(100),
+        lease_duration: Duration::from_secs(3),
+        renew_deadline: Duration::from_millis(2500),
+        retry_period: Duration::from_millis(200),
         ..bosun_controllers::election::ElectionConfig::new(identity)
     }
 }

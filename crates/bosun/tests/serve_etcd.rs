@@ -22,14 +22,14 @@ fn etcd() -> LocalEtcd {
     etcd
 }
 
-/// Leader election on a test's time scale.
+/// Leader election on a test's time scale, with room for a loaded machine to renew in time.
 const QUICK_ELECTION: [&str; 6] = [
     "--leader-elect-lease-duration",
-    "2s",
+    "4s",
     "--leader-elect-renew-deadline",
-    "1500ms",
+    "3s",
     "--leader-elect-retry-period",
-    "200ms",
+    "250ms",
 ];
 
 fn start_on(endpoint: &str, extra: &[&str]) -> Server {
