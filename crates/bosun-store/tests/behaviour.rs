@@ -413,6 +413,11 @@ on_every_backend! {
             other => panic!("expected progress, got {other:?}"),
         }
         assert_eq!(watch.delivered_revision(), base + 1);
+        // An idle watch keeps reporting, interval after interval.
+        match tokio::time::timeout(Duration::from_secs(10), watch.next()).await {
+            Ok(Some(Ok(WatchItem::Progress(revision)))) => assert_eq!(revision, base + 1),
+            other => panic!("expected progress again, got {other:?}"),
+        }
     }
 
     the_watcher_bound_is_enforced_and_released_on_drop(place) {

@@ -604,12 +604,11 @@ impl EtcdWatch {
                 return Ok(None);
             }
             // The answer to a progress request: everything up to the header's revision is here.
-            let revision = header_revision(response.header());
-            if revision > self.cursor && self.ready.is_empty() {
-                self.cursor = revision;
-                return Ok(Some(WatchItem::Progress(revision)));
+            if !self.ready.is_empty() {
+                return Ok(None);
             }
-            return Ok(None);
+            self.cursor = self.cursor.max(header_revision(response.header()));
+            return Ok(Some(WatchItem::Progress(self.cursor)));
         }
         for event in response.events() {
             let Some(kv) = event.kv() else { continue };
@@ -661,7 +660,9 @@ impl EtcdWatch {
             let woke = tokio::select! {
                 message = self.stream.message() => Wake::Message(message),
                 _ = self.closed.wait_for(|closed| *closed) => Wake::Closed,
-                () = sleep_until(deadline), if !self.progress_requested => Wake::ProgressDue,
+                // etcd answers a progress request only once the watch has caught up: ask again
+                // every interval until it does.
+                () = sleep_until(deadline) => Wake::ProgressDue,
             };
             match woke {
                 Wake::Message(Ok(Some(response))) => match self.absorb(response) {
