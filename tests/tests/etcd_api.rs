@@ -44,6 +44,19 @@ fn configmap(name: &str, value: &str) -> ConfigMap {
     serde_json::from_value(json!({"metadata": {"name": name}, "data": {"key": value}})).unwrap()
 }
 
+/// A Deployment `web` of nginx pods labelled `app=web`.
+fn web_deployment(replicas: i32) -> Deployment {
+    serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}},
+        },
+    }))
+    .unwrap()
+}
+
 fn resource_version<K: kube::Resource>(object: &K) -> u64 {
     object.meta().resource_version.as_deref().expect("a resourceVersion").parse().expect("numeric")
 }
@@ -144,16 +157,7 @@ async fn the_controllers_roll_out_a_deployment_on_etcd() {
     server.api.bootstrap(6443).await.expect("bootstrap");
     bosun_controllers::start(&server.api, bosun_controllers::ControllerConfig::default());
     let deployments: Api<Deployment> = Api::namespaced(server.client.clone(), "default");
-    let deployment: Deployment = serde_json::from_value(json!({
-        "metadata": {"name": "web"},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}},
-        },
-    }))
-    .unwrap();
-    deployments.create(&PostParams::default(), &deployment).await.unwrap();
+    deployments.create(&PostParams::default(), &web_deployment(2)).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let status = deployments.get("web").await.unwrap().status.unwrap_or_default();
@@ -212,16 +216,7 @@ async fn one_server_runs_the_controllers_and_another_takes_over_when_it_dies() {
     // Two servers campaigning, one set of controllers: exactly the replicas asked for.
     let deployments: Api<Deployment> = Api::namespaced(b.client.clone(), "default");
     let pods: Api<Pod> = Api::namespaced(b.client.clone(), "default");
-    let deployment: Deployment = serde_json::from_value(json!({
-        "metadata": {"name": "web"},
-        "spec": {
-            "replicas": 3,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}},
-        },
-    }))
-    .unwrap();
-    deployments.create(&PostParams::default(), &deployment).await.unwrap();
+    deployments.create(&PostParams::default(), &web_deployment(3)).await.unwrap();
     let available = async |wanted: i32| {
         let status = deployments.get("web").await.unwrap().status.unwrap_or_default();
         status.available_replicas == Some(wanted) && status.updated_replicas == Some(wanted)
