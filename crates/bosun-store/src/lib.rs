@@ -19,6 +19,10 @@
 //! let next = watch.next().await; // the update, at created.mod_revision + 1
 //! # Ok(()) }
 //! ```
+//!
+//! bosun-api runs on the [`Storage`] interface, which this embedded [`Store`] implements and,
+//! with the `etcd` feature, so does `EtcdStore` (etcd's revisions, watch and compaction), for
+//! several API servers over one etcd cluster (docs/ETCD.md).
 
 mod backend;
 mod config;
