@@ -59,7 +59,10 @@ enum ValueSource<'a> {
 }
 
 impl<'a> NewValue<'a> {
-    /// A value computed from the revision the write receives.
+    /// A value computed from the revision the write receives. The embedded store renders it at
+    /// that revision; the etcd store, which learns the revision only after the write, renders it
+    /// at 0 and applies its `Restamp` on every read, so `render` must change nothing but the
+    /// revision it writes.
     pub fn stamped(render: impl FnOnce(u64) -> Bytes + Send + 'a) -> Self {
         NewValue(ValueSource::Stamped(Box::new(render)))
     }
