@@ -160,3 +160,20 @@ fn a_server_reaches_an_etcd_over_tls_with_a_client_certificate() {
     server.ok(&["rollout", "status", "deployment/kubia", "--timeout=120s"]);
     assert_eq!(server.ok(&["get", "pods", "-l", "app=kubia", "-o", "name"]).lines().count(), 3);
 }
+
+#[test]
+fn the_python_client_works_against_a_server_on_etcd() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = root.join(".tools/venv/bin/python");
+    assert!(python.exists(), "the Python client is missing: run `bash scripts/fetch-tools.sh` first");
+    let etcd = etcd();
+    let server = start_on(etcd.endpoint(), &[]);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/client_check.py");
+    let output = std::process::Command::new(python).arg(script).arg(&server.kubeconfig).output().expect("run python");
+    assert!(
+        output.status.success(),
+        "the Python client check failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
