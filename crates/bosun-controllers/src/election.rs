@@ -92,6 +92,32 @@ pub async fn run(api: Api, config: ElectionConfig, lead: impl FnOnce()) -> Elect
     }
 }
 
+/// Hands the Lease over at a clean stop, as client-go's `ReleaseOnCancel`: if `config`'s
+/// candidate holds it, its holder is cleared, so another server takes it at its next try rather
+/// than after the lease duration. Call it once the controllers have stopped (their store closed).
+/// Returns whether this candidate held the Lease.
+pub async fn release(api: &Api, config: &ElectionConfig) -> Result<bool, Status> {
+    let (namespace, name) = (config.namespace.as_str(), config.name.as_str());
+    let mut lease = match api.get(leases(), namespace, name).await {
+        Ok(lease) => lease,
+        Err(status) if status.code == 404 => return Ok(false),
+        Err(status) => return Err(status),
+    };
+    if lease["spec"]["holderIdentity"].as_str() != Some(config.identity.as_str()) {
+        return Ok(false);
+    }
+    lease["spec"]["holderIdentity"] = Value::Null;
+    lease["spec"]["leaseDurationSeconds"] = json!(1);
+    lease["spec"]["renewTime"] = json!(micro_time(api.clock().now()));
+    let options = WriteOptions { field_manager: Some("bosun-leader-election".into()), ..WriteOptions::default() };
+    match api.update(leases(), namespace, name, Subresource::Main, lease, &options).await {
+        Ok(_) => Ok(true),
+        // Taken meanwhile (it had expired): nothing left to hand over.
+        Err(status) if status.code == 409 => Ok(false),
+        Err(status) => Err(status),
+    }
+}
+
 struct Candidate {
     api: Api,
     config: ElectionConfig,

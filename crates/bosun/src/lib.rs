@@ -91,6 +91,10 @@ pub struct Cluster {
     api: Api,
     /// The embedded store under `api` (the same one, as its concrete type); `None` on etcd.
     store: Option<Store>,
+    /// On etcd: the controllers' own connection and their election, to stop them and hand
+    /// their Lease over at a clean stop.
+    #[cfg(feature = "etcd")]
+    elected: Option<(Api, bosun_controllers::election::ElectionConfig)>,
     router: axum::Router,
     shutdown: ShutdownHandle,
     data_dir: PathBuf,
@@ -142,6 +146,27 @@ impl Cluster {
     /// Ends open watches and closes the store cleanly.
     pub fn shutdown(&self) -> Result<(), bosun_store::StoreError> {
         self.shutdown.shutdown();
+        #[cfg(feature = "etcd")]
+        if let Some((controllers, _)) = &self.elected {
+            controllers.store().close()?;
+        }
+        self.api.store().close()
+    }
+
+    /// [`Cluster::shutdown`], handing the controllers' Lease over first when they run on etcd
+    /// (so that another server starts them at once rather than after the lease duration).
+    pub async fn stop(&self) -> Result<(), bosun_store::StoreError> {
+        self.shutdown.shutdown();
+        #[cfg(feature = "etcd")]
+        if let Some((controllers, election)) = &self.elected {
+            // The controllers stop with their store; only then is the Lease handed over.
+            controllers.store().close()?;
+            match bosun_controllers::election::release(&self.api, election).await {
+                Ok(true) => tracing::info!("handed the controllers' lease over"),
+                Ok(false) => {}
+                Err(status) => tracing::warn!(%status.message, "could not hand the controllers' lease over"),
+            }
+        }
         self.api.store().close()
     }
 
@@ -281,14 +306,12 @@ impl ClusterBuilder {
             }
             #[cfg(feature = "etcd")]
             Backing::Etcd(etcd) => {
-                let EtcdBacking { endpoints, prefix, wait, tls, .. } = etcd.as_ref();
-                let mut options = bosun_store::EtcdOptions::new(endpoints.clone(), Arc::new(bosun_api::meta::restamp));
-                options.prefix = prefix.clone();
-                options.tls = tls.clone();
-                let store = connect_etcd(options, *wait).await?;
+                let store = connect_etcd(etcd_options(etcd), etcd.wait).await?;
                 (Api::with_clock(store, self.clock), None)
             }
         };
+        #[cfg(feature = "etcd")]
+        let mut elected = None;
         api.bootstrap(self.api_port).await.map_err(StartError::Bootstrap)?;
         publish_api_endpoints(&api, self.api_ip, self.api_port).await.map_err(StartError::Bootstrap)?;
         if self.controllers {
@@ -300,25 +323,50 @@ impl ClusterBuilder {
                 }
                 #[cfg(feature = "etcd")]
                 Backing::Etcd(etcd) => {
-                    let election = etcd.election;
-                    let election = election
+                    let election = etcd
+                        .election
+                        .clone()
                         .unwrap_or_else(|| bosun_controllers::election::ElectionConfig::new(candidate_identity()));
-                    let elected = bosun_controllers::start_elected(&api, config, election);
-                    let store = api.store().clone();
+                    // A connection of their own: closing it stops the controllers (and the
+                    // campaign) while the API keeps its own, to hand the Lease over.
+                    let store = connect_etcd(etcd_options(&etcd), etcd.wait).await?;
+                    let controllers = Api::on_shared(Arc::new(store), api.clock().clone());
+                    let ended = bosun_controllers::start_elected(&controllers, config, election.clone());
+                    let (serving, campaigning) = (api.store().clone(), controllers.store().clone());
                     tokio::spawn(async move {
-                        if let Ok(bosun_controllers::election::ElectionEnd::Lost) = elected.await {
+                        if let Ok(bosun_controllers::election::ElectionEnd::Lost) = ended.await {
                             // Another server may run the controllers now: stop serving, as
                             // kube-controller-manager exits.
                             tracing::error!("lost the controllers' lease; closing the store");
-                            let _ = store.close();
+                            let _ = campaigning.close();
+                            let _ = serving.close();
                         }
                     });
+                    elected = Some((controllers, election));
                 }
             }
         }
         let (router, shutdown) = bosun_http::router(api.clone(), self.http);
-        Ok(Cluster { api, store, router, shutdown, data_dir, _temporary: temporary })
+        Ok(Cluster {
+            api,
+            store,
+            #[cfg(feature = "etcd")]
+            elected,
+            router,
+            shutdown,
+            data_dir,
+            _temporary: temporary,
+        })
     }
+}
+
+/// The etcd store's options for `etcd`.
+#[cfg(feature = "etcd")]
+fn etcd_options(etcd: &EtcdBacking) -> bosun_store::EtcdOptions {
+    let mut options = bosun_store::EtcdOptions::new(etcd.endpoints.clone(), Arc::new(bosun_api::meta::restamp));
+    options.prefix = etcd.prefix.clone();
+    options.tls = etcd.tls.clone();
+    options
 }
 
 /// Connects to etcd, retrying for up to `wait` while it does not answer.

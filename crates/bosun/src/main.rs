@@ -333,6 +333,6 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                     exiting so that a supervisor restarts this server as a candidate"
             .into());
     }
-    cluster.shutdown().map_err(|e| format!("closing the store failed: {e}"))?;
+    cluster.stop().await.map_err(|e| format!("closing the store failed: {e}"))?;
     Ok(())
 }

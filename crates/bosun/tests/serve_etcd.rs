@@ -111,6 +111,31 @@ fn when_the_controllers_server_dies_another_takes_over_their_lease() {
 }
 
 #[test]
+fn a_server_stopping_cleanly_hands_the_controllers_lease_over() {
+    let etcd = etcd();
+    let endpoint = etcd.endpoint().to_string();
+    let first = start_on(&endpoint, &[]);
+    let second = start_on(&endpoint, &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let leader = loop {
+        let holder = lease_holder(&first);
+        if holder == address(&first) || holder == address(&second) {
+            break holder;
+        }
+        assert!(std::time::Instant::now() < deadline, "nobody took the lease");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let (mut stopping, survivor) = if leader == address(&first) { (first, second) } else { (second, first) };
+    assert!(stopping.terminate().success(), "a clean stop");
+    // Released on the way out: not still held by the stopped server for a lease duration.
+    assert_ne!(lease_holder(&survivor), address(&stopping));
+    while lease_holder(&survivor) != address(&survivor) {
+        assert!(std::time::Instant::now() < deadline, "the survivor never took the lease");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn a_leader_that_cannot_renew_its_lease_exits() {
     let etcd = etcd();
     let endpoint = etcd.endpoint().to_string();
