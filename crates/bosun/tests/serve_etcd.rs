@@ -50,6 +50,15 @@ fn address(server: &Server) -> &str {
     server.url.rsplit('/').next().unwrap()
 }
 
+/// Waits (up to a minute) until `asking` reports `holder` (an address) as the Lease's holder.
+fn wait_for_holder(asking: &Server, holder: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lease_holder(asking) != holder {
+        assert!(std::time::Instant::now() < deadline, "{holder} never took the lease");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn two_servers_over_one_etcd_serve_one_cluster_that_outlives_them() {
     let etcd = etcd();
@@ -99,11 +108,7 @@ fn when_the_controllers_server_dies_another_takes_over_their_lease() {
     assert_eq!(lease_holder(&survivor), address(&dead), "one of the two holds the lease");
 
     dead.kill_9();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while lease_holder(&survivor) != address(&survivor) {
-        assert!(std::time::Instant::now() < deadline, "the survivor never took the lease");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_for_holder(&survivor, address(&survivor));
     // The survivor's controllers carry on: a scale-up rolls out.
     survivor.ok(&["scale", "deployment", "kubia", "--replicas=4"]);
     survivor.ok(&["rollout", "status", "deployment/kubia", "--timeout=120s"]);
@@ -129,10 +134,7 @@ fn a_server_stopping_cleanly_hands_the_controllers_lease_over() {
     assert!(stopping.terminate().success(), "a clean stop");
     // Released on the way out: not still held by the stopped server for a lease duration.
     assert_ne!(lease_holder(&survivor), address(&stopping));
-    while lease_holder(&survivor) != address(&survivor) {
-        assert!(std::time::Instant::now() < deadline, "the survivor never took the lease");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_for_holder(&survivor, address(&survivor));
 }
 
 #[test]
@@ -140,11 +142,7 @@ fn a_leader_that_cannot_renew_its_lease_exits() {
     let etcd = etcd();
     let endpoint = etcd.endpoint().to_string();
     let mut server = start_on(&endpoint, &[]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while lease_holder(&server) != address(&server) {
-        assert!(std::time::Instant::now() < deadline, "the server never took the lease");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_for_holder(&server, address(&server));
     drop(etcd);
     let status = server.wait_for_exit(std::time::Duration::from_secs(60)).expect("the server exits");
     assert!(!status.success(), "it exits with an error, for a supervisor to restart it");
