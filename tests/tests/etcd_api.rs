@@ -4,7 +4,6 @@
 //! Built with `--features etcd`; each test starts its own etcd (`.tools/bin/etcd`).
 #![cfg(feature = "etcd")]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,15 +13,6 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams, WatchEvent, WatchParams};
 use serde_json::json;
-
-fn etcd_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("BOSUN_ETCD") {
-        return path.into();
-    }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin/etcd");
-    assert!(path.exists(), "etcd not found at {}: run scripts/fetch-etcd.sh (or set BOSUN_ETCD)", path.display());
-    path
-}
 
 /// One API server: the API over its own connection to `etcd`, and a kube-rs client on its router.
 struct ApiServer {
@@ -63,7 +53,7 @@ fn resource_version<K: kube::Resource>(object: &K) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_api_servers_over_one_etcd_serve_the_same_objects_revisions_and_watches() {
-    let etcd = LocalEtcd::start(&etcd_binary(), false).expect("start etcd");
+    let etcd = LocalEtcd::start(&LocalEtcd::project_binary().unwrap(), false).expect("start etcd");
     let a = api_server(&etcd).await;
     let b = api_server(&etcd).await;
     a.api.bootstrap(6443).await.expect("bootstrap");
@@ -133,7 +123,7 @@ fn configmap_at(base: &ConfigMap, value: &str) -> ConfigMap {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_from_a_compacted_revision_is_410_gone() {
-    let etcd = LocalEtcd::start(&etcd_binary(), false).expect("start etcd");
+    let etcd = LocalEtcd::start(&LocalEtcd::project_binary().unwrap(), false).expect("start etcd");
     let server = api_server(&etcd).await;
     server.api.bootstrap(6443).await.expect("bootstrap");
     let configmaps: Api<ConfigMap> = Api::namespaced(server.client.clone(), "default");
@@ -152,7 +142,7 @@ async fn a_watch_from_a_compacted_revision_is_410_gone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_controllers_roll_out_a_deployment_on_etcd() {
-    let etcd = LocalEtcd::start(&etcd_binary(), false).expect("start etcd");
+    let etcd = LocalEtcd::start(&LocalEtcd::project_binary().unwrap(), false).expect("start etcd");
     let server = api_server(&etcd).await;
     server.api.bootstrap(6443).await.expect("bootstrap");
     bosun_controllers::start(&server.api, bosun_controllers::ControllerConfig::default());
@@ -196,7 +186,7 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_server_runs_the_controllers_and_another_takes_over_when_it_dies() {
     use k8s_openapi::api::coordination::v1::Lease;
-    let etcd = LocalEtcd::start(&etcd_binary(), false).expect("start etcd");
+    let etcd = LocalEtcd::start(&LocalEtcd::project_binary().unwrap(), false).expect("start etcd");
     let a = api_server(&etcd).await;
     let b = api_server(&etcd).await;
     a.api.bootstrap(6443).await.expect("bootstrap");
@@ -246,7 +236,8 @@ async fn one_server_runs_the_controllers_and_another_takes_over_when_it_dies() {
 async fn an_etcd_that_requires_client_certificates_is_reached_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     let pki = bosun_store::LocalPki::generate(dir.path()).expect("make a PKI");
-    let etcd = LocalEtcd::start_with(&etcd_binary(), false, Some(pki.server.clone())).expect("start etcd over TLS");
+    let etcd = LocalEtcd::start_with(&LocalEtcd::project_binary().unwrap(), false, Some(pki.server.clone()))
+        .expect("start etcd over TLS");
     assert!(etcd.endpoint().starts_with("https://"));
     let options = |tls: Option<bosun_store::EtcdTls>| {
         let mut options =
@@ -276,7 +267,7 @@ async fn an_etcd_that_requires_client_certificates_is_reached_over_tls() {
 async fn readyz_checks_etcd_and_fails_while_it_is_gone() {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-    let etcd = LocalEtcd::start(&etcd_binary(), false).expect("start etcd");
+    let etcd = LocalEtcd::start(&LocalEtcd::project_binary().unwrap(), false).expect("start etcd");
     let store = etcd.store(Arc::new(bosun_api::meta::restamp)).await.expect("connect to etcd");
     let api = bosun_api::api::Api::on_shared(Arc::new(store), Arc::new(bosun_api::clock::SystemClock));
     let (router, _shutdown) = bosun_http::router(api, bosun_http::HttpConfig::default());

@@ -196,16 +196,7 @@ mod tests {
     use k8s_openapi::api::apps::v1::Deployment;
     use k8s_openapi::api::core::v1::ConfigMap;
 
-    async fn api() -> Api {
-        let store = bosun_store::Store::open_with(
-            std::sync::Arc::new(bosun_store::MemoryBackend::new()),
-            bosun_store::StoreConfig { compaction_interval: None, ..Default::default() },
-        )
-        .unwrap();
-        let api = Api::new(store);
-        api.bootstrap(6443).await.unwrap();
-        api
-    }
+    use crate::test_support::api;
 
     #[tokio::test]
     async fn typed_calls_round_trip_k8s_openapi_types_with_server_semantics() {

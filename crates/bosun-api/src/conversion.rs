@@ -691,20 +691,11 @@ mod tests {
     /// The same objects through every path of [`crate::api::Api`].
     mod through_the_api {
         use super::*;
-        use crate::api::{Api, DeleteOptions, Deleted, ListParams, Subresource, WriteOptions};
+        use crate::api::{DeleteOptions, Deleted, ListParams, Subresource, WriteOptions};
         use crate::patch::{PatchBody, PatchOptions, PatchType};
         use crate::watch::{EventType, WatchParams};
 
-        async fn api() -> Api {
-            let store = bosun_store::Store::open_with(
-                std::sync::Arc::new(bosun_store::MemoryBackend::new()),
-                bosun_store::StoreConfig { compaction_interval: None, ..Default::default() },
-            )
-            .unwrap();
-            let api = Api::new(store);
-            api.bootstrap(6443).await.unwrap();
-            api
-        }
+        use crate::test_support::api;
 
         fn manager(name: &str) -> WriteOptions {
             WriteOptions { field_manager: Some(name.into()), ..Default::default() }

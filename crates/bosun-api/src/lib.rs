@@ -35,3 +35,19 @@ pub mod status;
 pub mod table;
 pub mod validation;
 pub mod watch;
+
+/// What the crate's unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// A bootstrapped API over an in-memory store without background compaction.
+    pub(crate) async fn api() -> crate::api::Api {
+        let store = bosun_store::Store::open_with(
+            std::sync::Arc::new(bosun_store::MemoryBackend::new()),
+            bosun_store::StoreConfig { compaction_interval: None, ..Default::default() },
+        )
+        .unwrap();
+        let api = crate::api::Api::new(store);
+        api.bootstrap(6443).await.unwrap();
+        api
+    }
+}

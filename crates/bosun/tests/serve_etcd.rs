@@ -14,8 +14,7 @@ use support::{KUBIA_V1, Server};
 
 /// An etcd of this test's own, once it answers.
 fn etcd() -> LocalEtcd {
-    let binary = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/etcd");
-    assert!(binary.exists(), "etcd not found at {}: run scripts/fetch-etcd.sh", binary.display());
+    let binary = LocalEtcd::project_binary().unwrap();
     let etcd = LocalEtcd::start(&binary, false).expect("start etcd");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(etcd.store(Arc::new(bosun_api::meta::restamp))).expect("etcd answers");
@@ -166,7 +165,7 @@ fn a_server_with_an_unreachable_etcd_says_so_and_exits() {
 fn a_server_reaches_an_etcd_over_tls_with_a_client_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let pki = bosun_store::LocalPki::generate(dir.path()).expect("make a PKI");
-    let binary = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/etcd");
+    let binary = LocalEtcd::project_binary().unwrap();
     let etcd = LocalEtcd::start_with(&binary, false, Some(pki.server.clone())).expect("start etcd over TLS");
     let files = [&pki.ca_file, &pki.client_cert_file, &pki.client_key_file].map(|path| path.to_str().unwrap());
     let server = Server::start(&[

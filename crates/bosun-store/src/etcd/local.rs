@@ -92,6 +92,21 @@ impl LocalPki {
 }
 
 impl LocalEtcd {
+    /// The etcd binary the project's tests and benchmarks use: `BOSUN_ETCD` if set, else the one
+    /// `scripts/fetch-etcd.sh` installs in this checkout's `.tools/bin`.
+    pub fn project_binary() -> Result<PathBuf> {
+        if let Some(path) = std::env::var_os("BOSUN_ETCD") {
+            return Ok(path.into());
+        }
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/etcd");
+        if !path.exists() {
+            let message =
+                format!("etcd not found at {}: run scripts/fetch-etcd.sh (or set BOSUN_ETCD)", path.display());
+            return Err(StoreError::Backend(message.into()));
+        }
+        Ok(path)
+    }
+
     /// Starts `binary` (an etcd 3.5 server). Without `fsync`, etcd skips its fsyncs
     /// (`--unsafe-no-fsync`): for tests of semantics, not of durability.
     pub fn start(binary: &Path, fsync: bool) -> Result<LocalEtcd> {

@@ -28,7 +28,10 @@ impl Place {
     #[cfg(feature = "etcd")]
     pub fn etcd() -> Self {
         // The suite checks semantics, not durability: etcd may skip its fsyncs.
-        Place::Etcd(bosun_store::LocalEtcd::start(&etcd_binary(), false).expect("start etcd"))
+        Place::Etcd(
+            bosun_store::LocalEtcd::start(&bosun_store::LocalEtcd::project_binary().unwrap(), false)
+                .expect("start etcd"),
+        )
     }
 
     /// The embedded store (sled or memory), as its concrete type.
@@ -81,17 +84,6 @@ pub fn text_restamp(value: &Bytes, revision: u64) -> Bytes {
         }
         None => value.clone(),
     }
-}
-
-/// The etcd binary: `BOSUN_ETCD`, or the one `scripts/fetch-etcd.sh` installs.
-#[cfg(feature = "etcd")]
-pub fn etcd_binary() -> std::path::PathBuf {
-    if let Some(path) = std::env::var_os("BOSUN_ETCD") {
-        return path.into();
-    }
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/etcd");
-    assert!(path.exists(), "etcd not found at {}: run scripts/fetch-etcd.sh (or set BOSUN_ETCD)", path.display());
-    path
 }
 
 /// A config for tests: durable, no background compaction, small batches so that paths that
