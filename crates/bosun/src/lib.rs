@@ -376,6 +376,8 @@ async fn connect_etcd(
     wait: std::time::Duration,
 ) -> Result<bosun_store::EtcdStore, StartError> {
     use std::time::{Duration, Instant};
+    // A malformed endpoint will not start answering: say so at once.
+    options.check().map_err(|source| StartError::Etcd { endpoints: options.endpoints.join(","), source })?;
     let started = Instant::now();
     let mut last_report = started;
     loop {

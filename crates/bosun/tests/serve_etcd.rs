@@ -148,6 +148,26 @@ fn a_leader_that_cannot_renew_its_lease_exits() {
 }
 
 #[test]
+fn a_malformed_etcd_endpoint_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (endpoint, expected) in [
+        ("127.0.0.1:2379", "is not a URL: write http://host:port or https://host:port"),
+        ("https://127.0.0.1:2379", "is https:// but no CA was given (--etcd-cafile)"),
+    ] {
+        // --etcd-wait is long: the refusal must not wait for it.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--etcd-endpoints", endpoint, "--etcd-wait", "600s"])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .expect("run bosun serve");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
+
+#[test]
 fn a_server_with_an_unreachable_etcd_says_so_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"))

@@ -100,6 +100,27 @@ impl EtcdOptions {
     pub fn new(endpoints: Vec<String>, restamp: Restamp) -> Self {
         EtcdOptions { endpoints, prefix: "/bosun/".into(), restamp, watchers_max: 100_000, range_batch: 500, tls: None }
     }
+
+    /// Refuses what retrying cannot mend: no endpoint, an endpoint that is not an `http://` or
+    /// `https://` URL, or `https://` without TLS settings.
+    pub fn check(&self) -> Result<()> {
+        let refuse = |message: String| Err(StoreError::Backend(message.into()));
+        if self.endpoints.is_empty() {
+            return refuse("no etcd endpoint given".into());
+        }
+        for endpoint in &self.endpoints {
+            let secure = endpoint.starts_with("https://");
+            if !secure && !endpoint.starts_with("http://") {
+                return refuse(format!(
+                    "etcd endpoint {endpoint:?} is not a URL: write http://host:port or https://host:port"
+                ));
+            }
+            if secure && self.tls.is_none() {
+                return refuse(format!("etcd endpoint {endpoint} is https:// but no CA was given (--etcd-cafile)"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Largest gRPC message accepted: a range of many large objects (tonic's default is 4 MiB).
@@ -127,6 +148,7 @@ pub struct EtcdStore {
 impl EtcdStore {
     /// Connects to etcd and checks that it answers.
     pub async fn connect(options: EtcdOptions) -> Result<EtcdStore> {
+        options.check()?;
         let mut connect = ConnectOptions::new().with_connect_timeout(Duration::from_secs(5));
         if let Some(tls) = &options.tls {
             // Only the given CA is trusted: no system or webpki roots.
